@@ -1,0 +1,56 @@
+package dmabuf.core;
+
+/**
+ * The core's settings, typed. Built from the {@code dmabuf.core} configuration by the OSGi component, directly by
+ * tests. Changing them at runtime revokes nothing; a lower fd limit applies to the next fd.
+ *
+ * @param fdLimit            the most fds one bundle may hold open at once ({@code EMFILE} beyond)
+ * @param leakReportLevel    how much the core says about what a departed bundle still held
+ * @param lockTimeoutMillis  the longest the core waits for a buffer's lock before failing with {@code ETIMEDOUT}
+ * @param drainTimeoutMillis the longest a revoke waits for exporter calls in flight before it proceeds
+ * @param leakHistory        how many leak reports the runtime DTO keeps
+ */
+public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lockTimeoutMillis,
+        long drainTimeoutMillis, int leakHistory) {
+
+    /** The defaults the component uses when no configuration exists. */
+    public static final CoreConfig DEFAULTS = new CoreConfig(1024, LeakReportLevel.SIMPLE, 2000, 2000, 256);
+
+    /** Checks the ranges. */
+    public CoreConfig {
+        if (fdLimit < 1) {
+            throw new IllegalArgumentException("fd_limit must be at least 1, not " + fdLimit);
+        }
+        if (leakReportLevel == null) {
+            throw new IllegalArgumentException("leak_report_level must be set");
+        }
+        if (lockTimeoutMillis < 1 || drainTimeoutMillis < 0) {
+            throw new IllegalArgumentException("timeouts must be positive: lock_timeout_ms=" + lockTimeoutMillis
+                    + ", drain_timeout_ms=" + drainTimeoutMillis);
+        }
+        if (leakHistory < 0) {
+            throw new IllegalArgumentException("leak_history must not be negative, not " + leakHistory);
+        }
+    }
+
+    /** This configuration with another fd limit. */
+    public CoreConfig withFdLimit(int limit) {
+        return new CoreConfig(limit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+    }
+
+    /** This configuration with another leak report level. */
+    public CoreConfig withLeakReportLevel(LeakReportLevel level) {
+        return new CoreConfig(fdLimit, level, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+    }
+
+    /** This configuration with other timeouts. */
+    public CoreConfig withTimeouts(long lockMillis, long drainMillis) {
+        return new CoreConfig(fdLimit, leakReportLevel, lockMillis, drainMillis, leakHistory);
+    }
+
+    /** The settings by their configuration keys, as the runtime DTO shows them. */
+    public java.util.Map<String, Object> asProperties() {
+        return java.util.Map.of("fd.limit", fdLimit, "leak.report.level", leakReportLevel.name(), "lock.timeout.ms",
+                lockTimeoutMillis, "drain.timeout.ms", drainTimeoutMillis, "leak.history", leakHistory);
+    }
+}

@@ -1,0 +1,214 @@
+package dmabuf.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dmabuf.api.DmaBufRegistry;
+import dmabuf.core.attach.AttachmentService;
+import dmabuf.core.buffer.Buffer;
+import dmabuf.core.buffer.BufferTable;
+import dmabuf.core.buffer.ExporterGuard;
+import dmabuf.core.client.Client;
+import dmabuf.core.client.LeakLog;
+import dmabuf.core.client.Reclaimer;
+import dmabuf.core.cpu.CpuAccessService;
+import dmabuf.core.cpu.VmapService;
+import dmabuf.core.drivers.DriverTracker;
+import dmabuf.core.mmap.MmapService;
+import dmabuf.core.runtime.RuntimeSnapshots;
+
+/**
+ * The dma-buf core, free of OSGi: it wires the concerns together (buffer lifecycle, attachments, CPU access, vmap,
+ * mmap, driver tracking, per-bundle reclaim, runtime snapshots) and owns their shared state. The OSGi component
+ * creates one per activation and hands every bundle a {@link BundleRegistry} over its own {@link Client}; tests do
+ * the same without a framework.
+ */
+public final class DmaBufCore {
+    private volatile CoreConfig config;
+    private final CoreLog log;
+    private final Runnable changeListener;
+    private final AtomicLong changeCount = new AtomicLong();
+    private final Set<Client> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean shutDown;
+
+    private final ExporterGuard guard;
+    private final BufferTable buffers;
+    private final DriverTracker drivers;
+    private final LeakLog leaks;
+    private final BufferLifecycle lifecycle;
+    private final AttachmentService attachments;
+    private final CpuAccessService cpuAccess;
+    private final VmapService vmaps;
+    private final MmapService mmaps;
+    private final Reclaimer reclaimer;
+    private final RuntimeSnapshots snapshots;
+
+    /**
+     * @param config         the initial settings
+     * @param log            where messages go
+     * @param changeListener told (on the changing thread, so it must be quick) whenever the runtime view changed
+     */
+    public DmaBufCore(CoreConfig config, CoreLog log, Runnable changeListener) {
+        this.config = config;
+        this.log = log;
+        this.changeListener = changeListener;
+        this.guard = new ExporterGuard(log);
+        this.buffers = new BufferTable(this);
+        this.leaks = new LeakLog(log, () -> this.config);
+        this.drivers = new DriverTracker(this);
+        this.lifecycle = new BufferLifecycle(this);
+        this.attachments = new AttachmentService(this);
+        this.cpuAccess = new CpuAccessService(this);
+        this.vmaps = new VmapService(this);
+        this.mmaps = new MmapService(this);
+        this.reclaimer = new Reclaimer(this);
+        this.snapshots = new RuntimeSnapshots(this);
+    }
+
+    /** Applies new settings; nothing is revoked. */
+    public void configure(CoreConfig newConfig) {
+        this.config = newConfig;
+        changed();
+    }
+
+    /** The settings in force. */
+    public CoreConfig config() {
+        return config;
+    }
+
+    /** Where messages go. */
+    public CoreLog log() {
+        return log;
+    }
+
+    /** Judges exceptions from driver code. */
+    public ExporterGuard guard() {
+        return guard;
+    }
+
+    /** Live buffers and accounting. */
+    public BufferTable buffers() {
+        return buffers;
+    }
+
+    /** Registered exporter and importer services. */
+    public DriverTracker drivers() {
+        return drivers;
+    }
+
+    /** Leak reports. */
+    public LeakLog leaks() {
+        return leaks;
+    }
+
+    /** Export, references, release and revocation. */
+    public BufferLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /** Attach, detach, map and unmap. */
+    public AttachmentService attachments() {
+        return attachments;
+    }
+
+    /** CPU-access brackets and kmap. */
+    public CpuAccessService cpuAccess() {
+        return cpuAccess;
+    }
+
+    /** Refcounted vmap. */
+    public VmapService vmaps() {
+        return vmaps;
+    }
+
+    /** mmap. */
+    public MmapService mmaps() {
+        return mmaps;
+    }
+
+    /** Snapshots for the runtime DTO and bufinfo. */
+    public RuntimeSnapshots snapshots() {
+        return snapshots;
+    }
+
+    /** The bundles using the registry. */
+    public Set<Client> clients() {
+        return clients;
+    }
+
+    /** The change count: grows on every change of what the runtime DTO shows. */
+    public long changeCount() {
+        return changeCount.get();
+    }
+
+    /** Records a change and tells the listener. */
+    public void changed() {
+        changeCount.incrementAndGet();
+        changeListener.run();
+    }
+
+    /**
+     * A bundle starts using the registry.
+     *
+     * @param bundleId     its id
+     * @param symbolicName its symbolic name
+     * @return its client
+     */
+    public Client openClient(long bundleId, String symbolicName) {
+        if (shutDown) {
+            throw new IllegalStateException("the dma-buf core was shut down");
+        }
+        Client c = new Client(bundleId, symbolicName);
+        clients.add(c);
+        changed();
+        return c;
+    }
+
+    /** The registry a client sees. */
+    public DmaBufRegistry registryFor(Client client) {
+        return new BundleRegistry(this, client);
+    }
+
+    /**
+     * A bundle stopped using the registry: revoke what it exported, reclaim and report what it still held.
+     *
+     * @param client its client
+     */
+    public void closeClient(Client client) {
+        if (client.close()) {
+            reclaimer.reclaim(client);
+            clients.remove(client);
+            changed();
+        }
+    }
+
+    /**
+     * The core goes away: every client is closed (its buffers revoked, its holdings reclaimed), so no buffer of this
+     * core survives it.
+     */
+    public void shutdown() {
+        shutDown = true;
+        List<Client> all = new ArrayList<>(clients);
+        // Exporters first, so importers see their buffers revoked rather than released under them.
+        all.sort((a, b) -> Boolean.compare(exportsNothing(a), exportsNothing(b)));
+        for (Client c : all) {
+            closeClient(c);
+        }
+        for (Buffer b : List.copyOf(buffers.all())) {
+            lifecycle.revoke(b, "the dma-buf core stopped");
+            lifecycle.forceRelease(b);
+        }
+    }
+
+    private boolean exportsNothing(Client c) {
+        for (Buffer b : buffers.all()) {
+            if (b.owner() == c) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

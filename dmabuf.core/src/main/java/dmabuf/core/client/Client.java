@@ -1,0 +1,117 @@
+package dmabuf.core.client;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dmabuf.api.Errno;
+import dmabuf.core.Errors;
+import dmabuf.core.attach.Attachment;
+import dmabuf.core.buffer.Buffer;
+import dmabuf.core.file.FileTable;
+import dmabuf.core.mmap.Mapping;
+
+/**
+ * One bundle using the registry: its file table and everything it holds, so that all of it can be attributed,
+ * listed, and reclaimed when the bundle goes away.
+ */
+public final class Client {
+    private final long bundleId;
+    private final String symbolicName;
+    private final FileTable files = new FileTable();
+    private final Map<Buffer, Holding> holdings = new ConcurrentHashMap<>();
+    private final Set<Attachment> attachments = ConcurrentHashMap.newKeySet();
+    private final Set<Mapping> mmaps = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * @param bundleId     the bundle's id
+     * @param symbolicName the bundle's symbolic name
+     */
+    public Client(long bundleId, String symbolicName) {
+        this.bundleId = bundleId;
+        this.symbolicName = symbolicName;
+    }
+
+    /** The bundle's id. */
+    public long bundleId() {
+        return bundleId;
+    }
+
+    /** The bundle's symbolic name. */
+    public String symbolicName() {
+        return symbolicName;
+    }
+
+    /** "name [id]", for messages. */
+    public String describe() {
+        return "bundle " + symbolicName + " [" + bundleId + "]";
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    /** The bundle's fds. */
+    public FileTable files() {
+        return files;
+    }
+
+    /** What the bundle holds of the buffer, created on first use. */
+    public Holding holding(Buffer buffer) {
+        Holding h = holdings.get(buffer);
+        if (h == null) {
+            h = holdings.computeIfAbsent(buffer, b -> new Holding());
+            buffer.holders().add(this);
+        }
+        return h;
+    }
+
+    /** What the bundle holds of the buffer, or null. */
+    public Holding existingHolding(Buffer buffer) {
+        return holdings.get(buffer);
+    }
+
+    /** Forgets the buffer (it was released). */
+    public void forget(Buffer buffer) {
+        holdings.remove(buffer);
+    }
+
+    /** All holdings. */
+    public Map<Buffer, Holding> holdings() {
+        return holdings;
+    }
+
+    /** The bundle's linked attachments. */
+    public Set<Attachment> attachments() {
+        return attachments;
+    }
+
+    /** The bundle's open mmaps. */
+    public Set<Mapping> mmaps() {
+        return mmaps;
+    }
+
+    /** Refuses every operation once the bundle went away. */
+    public void checkOpen() {
+        if (closed) {
+            throw Errors.error(Errno.ENODEV, describe() + " no longer uses the dma-buf registry (it stopped or ungot "
+                    + "the service); everything it held was reclaimed");
+        }
+    }
+
+    /** Marks the client closed; true for the first call. */
+    public synchronized boolean close() {
+        if (closed) {
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
+    /** True once closed. */
+    public boolean isClosed() {
+        return closed;
+    }
+}

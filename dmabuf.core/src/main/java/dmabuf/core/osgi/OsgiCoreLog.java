@@ -1,0 +1,34 @@
+package dmabuf.core.osgi;
+
+import org.osgi.service.log.Logger;
+
+import dmabuf.core.CoreLog;
+
+/** The core's log over the OSGi Log Service's {@link Logger}. */
+final class OsgiCoreLog implements CoreLog {
+    private final Logger logger;
+
+    OsgiCoreLog(Logger logger) {
+        this.logger = logger;
+    }
+
+    @Override
+    public void info(String message) {
+        logger.info(message);
+    }
+
+    @Override
+    public void warn(String message) {
+        logger.warn(message);
+    }
+
+    @Override
+    public void error(String message, Throwable cause) {
+        logger.error(message, cause);
+    }
+
+    @Override
+    public void debug(String message) {
+        logger.debug(message);
+    }
+}
