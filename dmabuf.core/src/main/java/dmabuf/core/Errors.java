@@ -22,4 +22,11 @@ public final class Errors {
     public static long pageAlign(long bytes) {
         return (bytes + dmabuf.api.DmaBufUapi.PAGE_SIZE - 1) & -dmabuf.api.DmaBufUapi.PAGE_SIZE;
     }
+
+    /** Refuses a missing direction or {@link dmabuf.api.DmaDataDirection#NONE} for an op that moves data. */
+    public static void checkDirection(dmabuf.api.DmaDataDirection direction, String op) {
+        if (direction == null || direction == dmabuf.api.DmaDataDirection.NONE) {
+            throw einval(op + " needs a data direction other than " + direction);
+        }
+    }
 }

@@ -15,7 +15,6 @@ import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import org.junit.After;
@@ -23,8 +22,6 @@ import org.junit.Before;
 import org.junit.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceEvent;
-import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.Configuration;
@@ -246,39 +243,8 @@ public class CoreRegistryIT extends DmaBufTestSupport {
         return found;
     }
 
-    /**
-     * Waits until the condition holds, re-checking whenever the runtime service's properties change (its change
-     * count is published on every change), at most {@link #TIMEOUT} ms.
-     */
+    /** Waits until the condition holds, re-checked whenever the runtime service publishes a change. */
     private void awaitCondition(String what, BooleanSupplier condition) {
-        Object signal = new Object();
-        ServiceListener listener = event -> {
-            if (event.getType() == ServiceEvent.MODIFIED) {
-                synchronized (signal) {
-                    signal.notifyAll();
-                }
-            }
-        };
-        try {
-            bundleContext.addServiceListener(listener, "(objectClass=" + DmaBufRuntime.class.getName() + ")");
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT);
-            synchronized (signal) {
-                while (!condition.getAsBoolean()) {
-                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (left <= 0) {
-                        fail("timed out after " + TIMEOUT + " ms waiting for: " + what);
-                    }
-                    signal.wait(Math.min(left, 100));
-                }
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted waiting for " + what, e);
-        } finally {
-            bundleContext.removeServiceListener(listener);
-        }
+        awaitCondition(DmaBufRuntime.class, condition, TIMEOUT, () -> "waiting for " + what);
     }
-
 }

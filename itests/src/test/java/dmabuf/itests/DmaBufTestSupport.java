@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -238,6 +239,20 @@ public abstract class DmaBufTestSupport {
      * for conditions on DS components.
      */
     protected final void awaitComponents(Supplier<List<String>> problems, long timeoutMillis) {
+        List<List<String>> last = new ArrayList<>(List.of(List.of()));
+        awaitCondition(ServiceComponentRuntime.class, () -> {
+            last.set(0, problems.get());
+            return last.get(0).isEmpty();
+        }, timeoutMillis, () -> String.join("\n  ", last.get(0)));
+    }
+
+    /**
+     * Waits until {@code condition} holds, evaluating it now, whenever a service of {@code watched} changes its
+     * properties (e.g. a {@code service.changecount}), and at least every 100 ms; fails after {@code timeoutMillis}
+     * with {@code what}. Never sleeps blindly: the wait ends as soon as the condition holds.
+     */
+    protected final void awaitCondition(Class<?> watched, BooleanSupplier condition, long timeoutMillis,
+            Supplier<String> what) {
         Object signal = new Object();
         ServiceListener listener = event -> {
             if (event.getType() == ServiceEvent.MODIFIED) {
@@ -247,26 +262,20 @@ public abstract class DmaBufTestSupport {
             }
         };
         try {
-            bundleContext.addServiceListener(listener,
-                "(objectClass=" + ServiceComponentRuntime.class.getName() + ")");
+            bundleContext.addServiceListener(listener, "(objectClass=" + watched.getName() + ")");
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            List<String> found;
-            while (true) {
-                synchronized (signal) {
-                    found = problems.get();
+            synchronized (signal) {
+                while (!condition.getAsBoolean()) {
                     long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (found.isEmpty() || left <= 0) {
-                        break;
+                    if (left <= 0) {
+                        fail("After " + timeoutMillis + " ms:\n  " + what.get());
                     }
-                    signal.wait(left);
+                    signal.wait(Math.min(left, 100));
                 }
-            }
-            if (!found.isEmpty()) {
-                fail("After " + timeoutMillis + " ms:\n  " + String.join("\n  ", found));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

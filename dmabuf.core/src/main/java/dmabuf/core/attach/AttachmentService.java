@@ -158,7 +158,7 @@ public final class AttachmentService {
     /** {@code dma_buf_map_attachment}. */
     public SgTable map(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
         Attachment a = own(client, handle);
-        checkDirection(direction, "map");
+        Errors.checkDirection(direction, "map");
         Buffer b = a.buffer();
         b.lock(core.config().lockTimeoutMillis());
         try {
@@ -197,7 +197,7 @@ public final class AttachmentService {
     /** {@code dma_buf_unmap_attachment}. */
     public void unmap(Client client, DmaBufAttachment handle, SgTable table, DmaDataDirection direction) {
         Attachment a = own(client, handle);
-        checkDirection(direction, "unmap");
+        Errors.checkDirection(direction, "unmap");
         if (table == null) {
             throw Errors.einval("unmap needs the table map returned, not null");
         }
@@ -281,11 +281,6 @@ public final class AttachmentService {
         }
     }
 
-    private static void checkDirection(DmaDataDirection direction, String op) {
-        if (direction == null || direction == DmaDataDirection.NONE) {
-            throw Errors.einval(op + " needs a data direction other than " + direction);
-        }
-    }
 
     private static void requireDynamicPair(Attachment a, String op) {
         if (!a.isDynamic()) {

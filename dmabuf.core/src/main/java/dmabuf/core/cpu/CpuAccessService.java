@@ -40,7 +40,7 @@ public final class CpuAccessService {
 
     /** {@code dma_buf_begin_cpu_access}, optionally ranged. */
     public void begin(Client client, Buffer b, DmaDataDirection direction, long offset, long length) {
-        checkDirection(direction, "beginCpuAccess");
+        Errors.checkDirection(direction, "beginCpuAccess");
         checkRange(b, offset, length);
         b.enter();
         try {
@@ -59,7 +59,7 @@ public final class CpuAccessService {
 
     /** {@code dma_buf_end_cpu_access}, optionally ranged; needs a matching begin of the same bundle. */
     public void end(Client client, Buffer b, DmaDataDirection direction, long offset, long length) {
-        checkDirection(direction, "endCpuAccess");
+        Errors.checkDirection(direction, "endCpuAccess");
         Holding h = client.existingHolding(b);
         if (h == null || !h.closeBracket(new Holding.Bracket(direction, offset, length))) {
             throw Errors.einval("endCpuAccess(" + direction + ", " + offset + ", " + length + ") on " + b
@@ -224,11 +224,6 @@ public final class CpuAccessService {
         }
     }
 
-    private static void checkDirection(DmaDataDirection direction, String op) {
-        if (direction == null || direction == DmaDataDirection.NONE) {
-            throw Errors.einval(op + " needs a data direction other than " + direction);
-        }
-    }
 
     private static void checkRange(Buffer b, long offset, long length) {
         if (offset < 0 || length <= 0 || offset > b.size() - length) {
