@@ -70,7 +70,10 @@ public final class VmapService {
                 return;
             }
             MemorySegment view = b.vmapView();
-            if (view == null || map.address() != view.address() || map.byteSize() != view.byteSize()) {
+            // Same address and size is not enough: a stale view of an earlier buffer on recycled storage has both;
+            // only a segment of this buffer's view scope is what vmap returned.
+            if (view == null || map.address() != view.address() || map.byteSize() != view.byteSize()
+                    || !map.scope().equals(view.scope())) {
                 throw Errors.einval("the segment given to vunmap is not the vmap of " + b);
             }
             h.removeVmap();
