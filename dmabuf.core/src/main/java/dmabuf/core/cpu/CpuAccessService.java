@@ -120,6 +120,7 @@ public final class CpuAccessService {
     /** {@code dma_buf_kmap} / {@code dma_buf_kmap_atomic}. */
     public MemorySegment kmap(Client client, Buffer b, long pageIndex, boolean atomic) {
         String op = atomic ? "kmapAtomic" : "kmap";
+        b.checkLive(); // a released or revoked buffer says so, rather than "outside a bracket"
         if (pageIndex < 0 || pageIndex >= b.pageCount()) {
             throw Errors.einval(op + " of page " + pageIndex + " of " + b + ", which has pages 0.."
                     + (b.pageCount() - 1));
