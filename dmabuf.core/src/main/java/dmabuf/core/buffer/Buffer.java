@@ -1,6 +1,5 @@
 package dmabuf.core.buffer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,10 +72,10 @@ public final class Buffer implements DmaBuf {
     private Thread lockedOpThread;
     private String lockedOpName;
 
-    /** Scopes CPU views; created on the first view, closed once at teardown; guarded by arenaGuard. */
-    private Arena arena;
-    private boolean viewsClosed;
-    private final Object arenaGuard = new Object();
+    /** Scopes every CPU view handed out. */
+    private final ViewScope views = new ViewScope();
+    /** Serialises state transitions. */
+    private final Object stateGuard = new Object();
 
     Buffer(Object core, long id, long size, String exporterName, long exporterServiceId, Client owner, DmaBufOps ops,
             Set<OpsContract.Op> implemented, int exportFlags, String name, boolean captureSite) {
@@ -344,7 +343,6 @@ public final class Buffer implements DmaBuf {
      * invalid at once for everybody when the buffer is released or revoked. The exporter's segment must be native
      * and at least {@code length} long, else the exporter broke its contract (EIO).
      */
-    @SuppressWarnings("restricted") // reinterpret is the point: the view must die with the buffer, not the pool
     public MemorySegment scope(MemorySegment exporterSegment, long length, String opName) {
         if (exporterSegment == null || !exporterSegment.isNative() || exporterSegment.byteSize() < length) {
             throw Errors.error(Errno.EIO, "exporter '" + exporterName + "' returned "
@@ -354,30 +352,19 @@ public final class Buffer implements DmaBuf {
                     + " from " + opName + " of " + this + "; the core needs a native segment of " + length
                     + " bytes");
         }
-        synchronized (arenaGuard) {
-            if (viewsClosed) {
-                throw notLive(state == State.LIVE ? State.RELEASED : state);
-            }
-            if (arena == null) {
-                arena = Arena.ofShared();
-            }
-            return exporterSegment.reinterpret(length, arena, null);
+        MemorySegment view = views.view(exporterSegment, length);
+        if (view == null) {
+            throw notLive(state == State.LIVE ? State.RELEASED : state);
         }
+        return view;
     }
 
-    /** Invalidates every CPU view of this buffer at once (closes its arena). Idempotent. */
+    /**
+     * Invalidates every CPU view of this buffer at once (closes its arena). Throws {@link IllegalStateException}
+     * while a native call holds a view; the caller retries.
+     */
     public void closeViews() {
-        Arena toClose;
-        synchronized (arenaGuard) {
-            viewsClosed = true;
-            toClose = arena;
-        }
-        if (toClose != null) {
-            toClose.close(); // throws while a native call holds one of its segments: the caller retries
-            synchronized (arenaGuard) {
-                arena = null;
-            }
-        }
+        views.close();
     }
 
     // ---- release ------------------------------------------------------------------------------------------------
@@ -387,7 +374,7 @@ public final class Buffer implements DmaBuf {
      * The state never goes back to LIVE.
      */
     public boolean transition(State target) {
-        synchronized (arenaGuard) {
+        synchronized (stateGuard) {
             State s = state;
             if (s == State.RELEASED || s == target || (s == State.REVOKED && target == State.LIVE)) {
                 return false;
