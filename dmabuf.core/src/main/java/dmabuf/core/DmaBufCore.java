@@ -1,6 +1,5 @@
 package dmabuf.core;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,29 +185,20 @@ public final class DmaBufCore {
     }
 
     /**
-     * The core goes away: every client is closed (its buffers revoked, its holdings reclaimed), so no buffer of this
-     * core survives it.
+     * The core goes away: every live buffer is revoked first (so every dynamic importer is told, whichever bundle
+     * exported it), then every client is closed (what it still held is reclaimed and reported), and whatever is left
+     * is released, so no buffer of this core survives it.
      */
     public void shutdown() {
         shutDown = true;
-        List<Client> all = new ArrayList<>(clients);
-        // Exporters first, so importers see their buffers revoked rather than released under them.
-        all.sort((a, b) -> Boolean.compare(exportsNothing(a), exportsNothing(b)));
-        for (Client c : all) {
+        for (Buffer b : List.copyOf(buffers.all())) {
+            lifecycle.revoke(b, "the dma-buf core stopped");
+        }
+        for (Client c : List.copyOf(clients)) {
             closeClient(c);
         }
         for (Buffer b : List.copyOf(buffers.all())) {
-            lifecycle.revoke(b, "the dma-buf core stopped");
             lifecycle.forceRelease(b);
         }
-    }
-
-    private boolean exportsNothing(Client c) {
-        for (Buffer b : buffers.all()) {
-            if (b.owner() == c) {
-                return false;
-            }
-        }
-        return true;
     }
 }

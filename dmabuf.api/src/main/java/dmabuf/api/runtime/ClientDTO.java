@@ -12,7 +12,7 @@ public class ClientDTO extends DTO {
     public int openFds;
     /** Object references (get/export minus put). */
     public long references;
-    /** Linked attachments. */
+    /** Attachments the bundle has not detached, including ones the core unlinked when their buffer went away. */
     public int attachments;
     /** Held vmaps. */
     public long vmaps;

@@ -24,9 +24,9 @@ public class RuntimeDTO extends DTO {
     public ClientDTO[] clients;
     /** The most recent leak reports, oldest first (bounded history). */
     public LeakDTO[] leaks;
-    /** Buffers not yet released. */
+    /** Buffers not yet released, revoked ones still referenced included. */
     public long totalBuffers;
-    /** Their bytes. */
+    /** Bytes of storage not yet released by exporters (a revoked buffer's storage is released at the revoke). */
     public long totalBytes;
     /** The most bytes ever live at once. */
     public long peakBytes;

@@ -96,12 +96,14 @@ public final class Holding {
         kmaps.add(kmap);
     }
 
-    /** Removes the kmap of that page whose view starts at the segment's address; null when there is none. */
+    /** Removes the kmap of that page whose view is the segment (address and scope); null when there is none. */
     public synchronized Kmap removeKmap(long pageIndex, MemorySegment view, boolean atomic) {
         for (int i = 0; i < kmaps.size(); i++) {
             Kmap k = kmaps.get(i);
+            // Same address is not enough: a stale view of an earlier buffer on recycled storage has it too; only a
+            // segment of the view's own scope is what kmap returned.
             if (k.pageIndex() == pageIndex && k.atomic() == atomic && view != null
-                    && k.view().address() == view.address()) {
+                    && k.view().address() == view.address() && k.view().scope().equals(view.scope())) {
                 return kmaps.remove(i);
             }
         }

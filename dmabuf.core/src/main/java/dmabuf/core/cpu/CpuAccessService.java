@@ -27,7 +27,7 @@ public final class CpuAccessService {
     /** The most atomic kmaps one thread may hold (the kernel's per-CPU kmap slots). */
     public static final int MAX_ATOMIC_KMAPS = 2;
 
-    private record AtomicKmap(Client client, Buffer buffer, long pageIndex, long address) {
+    private record AtomicKmap(Client client, Buffer buffer, long pageIndex, MemorySegment view) {
     }
 
     private final DmaBufCore core;
@@ -163,7 +163,7 @@ public final class CpuAccessService {
             }
             h.addKmap(new Holding.Kmap(pageIndex, view, page, atomic));
             if (atomic) {
-                held.push(new AtomicKmap(client, b, pageIndex, view.address()));
+                held.push(new AtomicKmap(client, b, pageIndex, view));
             }
             return view;
         } finally {
@@ -180,7 +180,8 @@ public final class CpuAccessService {
         ArrayDeque<AtomicKmap> held = atomic ? atomicKmaps.get() : null;
         if (atomic) {
             AtomicKmap top = held.peek();
-            if (top == null || top.buffer() != b || top.pageIndex() != pageIndex || top.address() != page.address()) {
+            if (top == null || top.buffer() != b || top.pageIndex() != pageIndex
+                    || top.view().address() != page.address() || !top.view().scope().equals(page.scope())) {
                 throw Errors.einval("kunmapAtomic of page " + pageIndex + " of " + b + " is not the most recent "
                         + "kmapAtomic of thread '" + Thread.currentThread().getName() + "' (undo them in reverse "
                         + "order, on the thread that mapped them)");
