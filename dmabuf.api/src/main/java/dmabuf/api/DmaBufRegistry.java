@@ -295,6 +295,40 @@ public interface DmaBufRegistry {
      */
     DmaBufMapping mmap(DmaBuf dmaBuf, VmArea vma);
 
+    // ---- dma-heaps ---------------------------------------------------------------------------------------------
+
+    /**
+     * Registers a heap under a name ({@code dma_heap_add}). The registration ends when closed or when the calling
+     * bundle goes away.
+     *
+     * @param name the heap's name, as under {@code /dev/dma_heap/}: not empty, no {@code '/'}, unique
+     *             ({@link Errno#EINVAL} otherwise)
+     * @param heap the allocator, not null ({@link Errno#EINVAL})
+     * @return the registration
+     */
+    dmabuf.api.heap.DmaHeapRegistration addHeap(String name, dmabuf.api.heap.DmaHeap heap);
+
+    /**
+     * The names of the registered heaps, sorted (the entries of {@code /dev/dma_heap/}).
+     *
+     * @return the names
+     */
+    java.util.List<String> heaps();
+
+    /**
+     * {@code DMA_HEAP_IOCTL_ALLOC}: allocates a zeroed buffer from a heap and installs an fd for it in the caller's
+     * table. Refused: a length that is 0 or wraps when page-aligned (treated as unsigned), fd flags other than
+     * {@link DmaBufUapi#O_CLOEXEC} and an access mode, or heap flags other than 0 ({@link Errno#EINVAL}); an unknown
+     * heap ({@link Errno#ENOENT}); more than the heap can give ({@link Errno#ENOMEM}, from the heap).
+     *
+     * @param heapName  the heap's name
+     * @param length    the size in bytes, rounded up to whole pages
+     * @param fdFlags   an access mode, optionally with {@link DmaBufUapi#O_CLOEXEC}
+     * @param heapFlags 0
+     * @return the new fd
+     */
+    int heapAllocate(String heapName, long length, int fdFlags, long heapFlags);
+
     // ---- the fd interface -------------------------------------------------------------------------------------
 
     /**

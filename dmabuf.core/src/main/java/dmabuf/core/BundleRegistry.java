@@ -212,6 +212,24 @@ final class BundleRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public dmabuf.api.heap.DmaHeapRegistration addHeap(String name, dmabuf.api.heap.DmaHeap heap) {
+        client.checkOpen();
+        return core.heaps().add(client, name, heap);
+    }
+
+    @Override
+    public java.util.List<String> heaps() {
+        client.checkOpen();
+        return core.heaps().names();
+    }
+
+    @Override
+    public int heapAllocate(String heapName, long length, int fdFlags, long heapFlags) {
+        client.checkOpen();
+        return core.heaps().allocate(client, heapName, length, fdFlags, heapFlags);
+    }
+
+    @Override
     public void sync(int fd, long flags) {
         client.checkOpen();
         core.cpuAccess().sync(client, fd, flags);

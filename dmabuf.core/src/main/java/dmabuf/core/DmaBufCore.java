@@ -16,6 +16,7 @@ import dmabuf.core.client.Reclaimer;
 import dmabuf.core.cpu.CpuAccessService;
 import dmabuf.core.cpu.VmapService;
 import dmabuf.core.drivers.DriverTracker;
+import dmabuf.core.heap.HeapTable;
 import dmabuf.core.mmap.MmapService;
 import dmabuf.core.runtime.RuntimeSnapshots;
 
@@ -44,6 +45,7 @@ public final class DmaBufCore {
     private final MmapService mmaps;
     private final Reclaimer reclaimer;
     private final RuntimeSnapshots snapshots;
+    private final HeapTable heaps;
 
     /**
      * @param config         the initial settings
@@ -65,6 +67,7 @@ public final class DmaBufCore {
         this.mmaps = new MmapService(this);
         this.reclaimer = new Reclaimer(this);
         this.snapshots = new RuntimeSnapshots(this);
+        this.heaps = new HeapTable(this);
     }
 
     /** Applies new settings; nothing is revoked. */
@@ -126,6 +129,11 @@ public final class DmaBufCore {
     /** mmap. */
     public MmapService mmaps() {
         return mmaps;
+    }
+
+    /** The registered dma-heaps. */
+    public HeapTable heaps() {
+        return heaps;
     }
 
     /** Snapshots for the runtime DTO and bufinfo. */

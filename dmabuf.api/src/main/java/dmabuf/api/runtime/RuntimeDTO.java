@@ -16,6 +16,8 @@ public class RuntimeDTO extends DTO {
     public ImporterDTO[] importers;
     /** Driver services the core rejected, with the reason. */
     public FailedDriverDTO[] failedDrivers;
+    /** Registered dma-heaps. */
+    public HeapDTO[] heaps;
     /** Buffers not yet released (live or revoked). */
     public BufferDTO[] buffers;
     /** Linked attachments. */

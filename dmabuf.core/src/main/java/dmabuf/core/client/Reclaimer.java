@@ -26,6 +26,7 @@ public final class Reclaimer {
 
     /** Reclaims everything a closed client held. */
     public void reclaim(Client client) {
+        core.heaps().removeAll(client);
         for (Buffer b : List.copyOf(core.buffers().all())) {
             if (b.owner() == client) {
                 core.lifecycle().revoke(b, "its exporter " + client.describe() + " went away");

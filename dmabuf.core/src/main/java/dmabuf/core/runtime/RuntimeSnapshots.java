@@ -44,6 +44,7 @@ public final class RuntimeSnapshots {
         dto.exporters = core.drivers().exporters(buffers).toArray(new ExporterDTO[0]);
         dto.importers = core.drivers().importers().toArray(new ImporterDTO[0]);
         dto.failedDrivers = core.drivers().failed().toArray(new FailedDriverDTO[0]);
+        dto.heaps = core.heaps().dtos().toArray(new dmabuf.api.runtime.HeapDTO[0]);
         List<BufferDTO> bufferDTOs = new ArrayList<>();
         List<AttachmentDTO> attachmentDTOs = new ArrayList<>();
         for (Buffer b : buffers) {
