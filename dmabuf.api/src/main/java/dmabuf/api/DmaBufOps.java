@@ -80,7 +80,7 @@ public interface DmaBufOps {
      * @param attachment the attachment to pin for
      */
     default void pin(DmaBufAttachment attachment) {
-        throw new DmaBufException(Errno.EOPNOTSUPP, "pin is not implemented");
+        throw new DmaBufException(Errno.EOPNOTSUPP, "this exporter has no pin op");
     }
 
     /**
@@ -89,7 +89,7 @@ public interface DmaBufOps {
      * @param attachment the attachment to unpin
      */
     default void unpin(DmaBufAttachment attachment) {
-        throw new DmaBufException(Errno.EOPNOTSUPP, "unpin is not implemented");
+        throw new DmaBufException(Errno.EOPNOTSUPP, "this exporter has no unpin op");
     }
 
     /**
@@ -123,7 +123,7 @@ public interface DmaBufOps {
      * @return a native segment of at least the page's length (a full page, or the remainder for the last page)
      */
     default MemorySegment kmap(DmaBuf dmaBuf, long pageIndex) {
-        throw new DmaBufException(Errno.EINVAL, "kmap is not implemented");
+        throw new DmaBufException(Errno.EINVAL, "this exporter has no kmap op");
     }
 
     /**
@@ -167,7 +167,7 @@ public interface DmaBufOps {
      * @return a native segment of at least {@link DmaBuf#size()} bytes
      */
     default MemorySegment vmap(DmaBuf dmaBuf) {
-        throw new DmaBufException(Errno.EINVAL, "vmap is not implemented");
+        throw new DmaBufException(Errno.EINVAL, "this exporter has no vmap op");
     }
 
     /**
@@ -189,7 +189,7 @@ public interface DmaBufOps {
      *         {@link VmArea#offset()}
      */
     default MemorySegment mmap(DmaBuf dmaBuf, VmArea vma) {
-        throw new DmaBufException(Errno.EINVAL, "mmap is not implemented");
+        throw new DmaBufException(Errno.EINVAL, "this exporter has no mmap op");
     }
 
     /**

@@ -2,12 +2,14 @@ package dmabuf.memory;
 
 import static dmabuf.memory.MemoryFixture.PAGE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -58,7 +60,8 @@ class ConcurrencyTest {
                 }));
             }
             for (Thread t : threads) {
-                t.join();
+                t.join(30_000);
+                assertFalse(t.isAlive(), "a thread is stuck");
             }
             assertTrue(unexpected.isEmpty(), () -> unexpected.peek().toString());
             assertTrue(refused.get() > 0, "the quota (48 of 64 pages) was reached at times");
@@ -74,6 +77,7 @@ class ConcurrencyTest {
             try (MemoryFixture f = new MemoryFixture()) {
                 PagePool p = f.gpu.createPool(PoolSpec.scattered("r" + round, 256 * PAGE).withMaxChunk(PAGE));
                 CountDownLatch go = new CountDownLatch(1);
+                CountDownLatch started = new CountDownLatch(3); // allocations under way before the pool closes
                 ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
                 List<Thread> threads = new ArrayList<>();
                 for (int t = 0; t < 3; t++) {
@@ -82,6 +86,7 @@ class ConcurrencyTest {
                             go.await();
                             for (int i = 0; i < 500; i++) {
                                 PageAllocation a = p.allocate(2 * PAGE);
+                                started.countDown();
                                 if (i % 2 == 0) {
                                     a.close();
                                 }
@@ -97,10 +102,11 @@ class ConcurrencyTest {
                     }));
                 }
                 go.countDown();
-                Thread.sleep(1);
+                started.await(30, TimeUnit.SECONDS);
                 p.close();
                 for (Thread t : threads) {
-                    t.join();
+                    t.join(30_000);
+                    assertFalse(t.isAlive(), "a thread is stuck after the pool closed");
                 }
                 assertTrue(unexpected.isEmpty(), () -> unexpected.peek().toString());
                 assertEquals(0, f.engine.stats().live, "round " + round);

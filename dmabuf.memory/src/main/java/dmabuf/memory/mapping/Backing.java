@@ -1,6 +1,7 @@
 package dmabuf.memory.mapping;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.locks.LockSupport;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
@@ -108,12 +109,10 @@ public abstract sealed class Backing permits Backing.Memfd, Backing.Heap {
                 if (!arena.scope().isAlive()) {
                     return true;
                 }
-                try {
-                    Thread.sleep(1);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                if (Thread.currentThread().isInterrupted()) {
                     return false;
                 }
+                LockSupport.parkNanos(1_000_000); // bounded back-off: at most 200 ms in all
             }
         }
         return false;
