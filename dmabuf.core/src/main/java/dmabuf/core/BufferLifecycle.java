@@ -277,11 +277,12 @@ public final class BufferLifecycle {
             if (atLastPut) {
                 core.log().warn(b + " lost its last reference with " + vmapCount + " vmap(s) held; undone");
             }
-            core.guard().quietly("exporter '" + b.exporterName() + "'", "vunmap", () -> b.ops().vunmap(b, vmapSegment));
+            core.guard().quietly(b, "vunmap", () -> b.ops().vunmap(b, vmapSegment));
         }
         closeViews(b);
+        drain(b); // cleanup calls of importers (a detach that unlinked before the teardown) finish before release
         if (b.claimRelease()) {
-            core.guard().quietly("exporter '" + b.exporterName() + "'", "release", () -> b.ops().release(b));
+            core.guard().quietly(b, "release", () -> b.ops().release(b));
             core.buffers().storageReleased(b);
         }
     }

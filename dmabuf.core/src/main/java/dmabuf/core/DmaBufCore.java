@@ -176,7 +176,7 @@ public final class DmaBufCore {
 
     /** The registry a client sees. */
     public DmaBufRegistry registryFor(Client client) {
-        return new BundleRegistry(this, client);
+        return new GatedRegistry(client, new BundleRegistry(this, client));
     }
 
     /**
@@ -186,6 +186,11 @@ public final class DmaBufCore {
      */
     public void closeClient(Client client) {
         if (client.close()) {
+            // calls that got past the door finish first, so what they take is reclaimed too (bounded)
+            if (!client.awaitCalls(config.drainTimeoutMillis())) {
+                log.warn(client.describe() + " stopped with " + client.callsInProgress() + " registry call(s) still "
+                        + "running after " + config.drainTimeoutMillis() + " ms; reclaiming anyway");
+            }
             reclaimer.reclaim(client);
             clients.remove(client);
             changed();

@@ -48,7 +48,7 @@ public final class AttachmentService {
             if (b.implementsOp(OpsContract.Op.ATTACH)) {
                 try {
                     b.ops().attach(b, a);
-                } catch (RuntimeException | LinkageError e) {
+                } catch (Exception | LinkageError e) {
                     throw core.guard().failed(b, "attach", e);
                 }
             }
@@ -84,25 +84,30 @@ public final class AttachmentService {
     public void detach(Client client, DmaBufAttachment handle) {
         Attachment a = own(client, handle);
         Buffer b = a.buffer();
-        b.lock(core.config().lockTimeoutMillis());
-        boolean wasLinked;
+        b.enterCleanup(); // a revoke or release running meanwhile waits for the exporter's detach before release
         try {
-            switch (a.state()) {
-                case DETACHED -> throw Errors.einval(a + " was already detached");
-                case REVOKED -> wasLinked = false;
-                default -> {
-                    unmapAllLocked(a);
-                    b.attachmentsLocked().remove(a);
-                    wasLinked = true;
+            b.lock(core.config().lockTimeoutMillis());
+            boolean wasLinked;
+            try {
+                switch (a.state()) {
+                    case DETACHED -> throw Errors.einval(a + " was already detached");
+                    case REVOKED -> wasLinked = false;
+                    default -> {
+                        unmapAllLocked(a);
+                        b.attachmentsLocked().remove(a);
+                        wasLinked = true;
+                    }
                 }
+                a.setState(Attachment.State.DETACHED);
+            } finally {
+                b.unlock();
             }
-            a.setState(Attachment.State.DETACHED);
+            client.attachments().remove(a);
+            if (wasLinked) {
+                exporterDetach(a);
+            }
         } finally {
-            b.unlock();
-        }
-        client.attachments().remove(a);
-        if (wasLinked) {
-            exporterDetach(a);
+            b.exit();
         }
         core.changed();
     }
@@ -138,20 +143,25 @@ public final class AttachmentService {
     public void reclaim(Attachment a) {
         Buffer b = a.buffer();
         boolean wasLinked;
-        b.lock(core.config().lockTimeoutMillis());
+        b.enterCleanup(); // as in detach: a release waits for the exporter's detach
         try {
-            wasLinked = a.state() == Attachment.State.ATTACHED;
-            if (wasLinked) {
-                unmapAllLocked(a);
-                b.attachmentsLocked().remove(a);
+            b.lock(core.config().lockTimeoutMillis());
+            try {
+                wasLinked = a.state() == Attachment.State.ATTACHED;
+                if (wasLinked) {
+                    unmapAllLocked(a);
+                    b.attachmentsLocked().remove(a);
+                }
+                a.setState(Attachment.State.DETACHED);
+            } finally {
+                b.unlock();
             }
-            a.setState(Attachment.State.DETACHED);
+            a.client().attachments().remove(a);
+            if (wasLinked) {
+                exporterDetach(a);
+            }
         } finally {
-            b.unlock();
-        }
-        a.client().attachments().remove(a);
-        if (wasLinked) {
-            exporterDetach(a);
+            b.exit();
         }
     }
 
@@ -207,7 +217,7 @@ public final class AttachmentService {
             if (a.state() == Attachment.State.REVOKED) {
                 return; // already unmapped by the core when the buffer was revoked
             }
-            checkLinked(a);
+            checkNotDetached(a); // a revoke in progress has not reached this attachment yet: unmap as usual
             if (a.cached != null && a.cached.table() == table) {
                 return; // the cached table stays mapped until detach
             }
@@ -248,7 +258,7 @@ public final class AttachmentService {
             if (a.state() == Attachment.State.REVOKED) {
                 return;
             }
-            checkLinked(a);
+            checkNotDetached(a);
             if (a.pins == 0) {
                 throw Errors.einval(a + " holds no pin to unpin");
             }
@@ -281,6 +291,16 @@ public final class AttachmentService {
         }
     }
 
+    /**
+     * For cleanup calls (unmap, unpin): only a detached attachment is refused. An attachment still linked to a
+     * buffer whose revoke or release is in progress is torn down as usual: the teardown needs this lock before it
+     * reaches the attachment, so the exporter has not been released yet.
+     */
+    private static void checkNotDetached(Attachment a) {
+        if (a.state() == Attachment.State.DETACHED) {
+            throw Errors.einval(a + " was detached");
+        }
+    }
 
     private static void requireDynamicPair(Attachment a, String op) {
         if (!a.isDynamic()) {
@@ -304,14 +324,14 @@ public final class AttachmentService {
     private void unmapAllLocked(Attachment a) {
         Buffer b = a.buffer();
         for (Attachment.MappedTable t : a.tables) {
-            core.guard().quietly("exporter '" + b.exporterName() + "'", "unmap",
+            core.guard().quietly(b, "unmap",
                     () -> core.guard().lockedRaw(b, "unmap", () -> b.ops().unmap(a, t.table(), t.direction())));
         }
         a.tables.clear();
         a.cached = null;
         int pins = a.pins + (a.corePinned ? 1 : 0);
         for (int i = 0; i < pins; i++) {
-            core.guard().quietly("exporter '" + b.exporterName() + "'", "unpin",
+            core.guard().quietly(b, "unpin",
                     () -> core.guard().lockedRaw(b, "unpin", () -> b.ops().unpin(a)));
         }
         a.pins = 0;
@@ -321,7 +341,7 @@ public final class AttachmentService {
     private void exporterDetach(Attachment a) {
         Buffer b = a.buffer();
         if (b.implementsOp(OpsContract.Op.DETACH)) {
-            core.guard().quietly("exporter '" + b.exporterName() + "'", "detach", () -> b.ops().detach(b, a));
+            core.guard().quietly(b, "detach", () -> b.ops().detach(b, a));
         }
     }
 }

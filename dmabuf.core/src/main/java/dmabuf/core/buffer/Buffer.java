@@ -233,6 +233,10 @@ public final class Buffer implements DmaBuf {
 
     /** Marks an exporter call in flight, so a revoke waits for it before release; fails if not live. */
     public void enter() {
+        State before = state;
+        if (before != State.LIVE) {
+            throw notLive(before); // refused without touching the count, so refused callers cannot starve a drain
+        }
         inflight.incrementAndGet();
         State s = state;
         if (s != State.LIVE) {
@@ -241,7 +245,15 @@ public final class Buffer implements DmaBuf {
         }
     }
 
-    /** Ends what {@link #enter()} began. */
+    /**
+     * Marks a cleanup call into the exporter in flight (detach after unlinking), whatever the state, so a release
+     * running meanwhile waits for it; pair with {@link #exit()}.
+     */
+    public void enterCleanup() {
+        inflight.incrementAndGet();
+    }
+
+    /** Ends what {@link #enter()} or {@link #enterCleanup()} began. */
     public void exit() {
         inflight.decrementAndGet();
     }

@@ -8,9 +8,10 @@ import dmabuf.core.CoreLog;
 
 /**
  * The one place where exceptions from driver code are judged. A {@link DmaBufException} is the driver's refusal and
- * passes through unchanged; anything else (a RuntimeException, or a LinkageError from a bundle that was updated or
- * uninstalled) is a driver bug: it is logged against the driver's bundle and becomes {@link Errno#EIO}, so the core's
- * state stays consistent and the caller gets a typed error.
+ * passes through unchanged; anything else (a RuntimeException, a checked exception thrown undeclared, as code in
+ * other JVM languages can, or a LinkageError from a bundle that was updated or uninstalled) is a driver bug: it is
+ * logged against the driver's bundle and becomes {@link Errno#EIO}, so the core's state stays consistent and the
+ * caller gets a typed error.
  */
 public final class ExporterGuard {
     private final CoreLog log;
@@ -35,9 +36,15 @@ public final class ExporterGuard {
     public void quietly(String who, String op, Runnable call) {
         try {
             call.run();
-        } catch (RuntimeException | LinkageError failure) {
+        } catch (Exception | LinkageError failure) {
             log.error(who + " threw " + failure + " from " + op + " during cleanup; cleanup continues", failure);
         }
+    }
+
+    /** As {@link #quietly(String, String, Runnable)} for a cleanup op of the buffer's exporter and its bundle. */
+    public void quietly(Buffer buffer, String op, Runnable call) {
+        quietly("exporter '" + buffer.exporterName() + "' of " + buffer.owner().describe(), op + " of " + buffer,
+                call);
     }
 
     /** Calls a locked exporter op (the buffer's lock is held), marking it so a callback into the core is refused. */
@@ -45,7 +52,7 @@ public final class ExporterGuard {
         buffer.beginLockedOp(op);
         try {
             call.run();
-        } catch (RuntimeException | LinkageError e) {
+        } catch (Exception | LinkageError e) {
             throw failed(buffer, op, e);
         } finally {
             buffer.endLockedOp();
@@ -57,7 +64,7 @@ public final class ExporterGuard {
         buffer.beginLockedOp(op);
         try {
             return call.get();
-        } catch (RuntimeException | LinkageError e) {
+        } catch (Exception | LinkageError e) {
             throw failed(buffer, op, e);
         } finally {
             buffer.endLockedOp();

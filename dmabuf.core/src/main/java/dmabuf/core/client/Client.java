@@ -3,6 +3,9 @@ package dmabuf.core.client;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import dmabuf.api.Errno;
 import dmabuf.core.Errors;
@@ -23,6 +26,8 @@ public final class Client {
     private final Set<Attachment> attachments = ConcurrentHashMap.newKeySet();
     private final Set<Mapping> mmaps = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Registry calls of this bundle in progress, so the reclaim waits for them (see {@link #awaitCalls}). */
+    private final AtomicInteger calls = new AtomicInteger();
 
     /**
      * @param bundleId     the bundle's id
@@ -99,6 +104,46 @@ public final class Client {
             throw Errors.error(Errno.ENODEV, describe() + " no longer uses the dma-buf registry (it stopped or ungot "
                     + "the service); everything it held was reclaimed");
         }
+    }
+
+    /**
+     * Starts a registry call of the bundle: {@link Errno#ENODEV} once it went away. Every call that got past this
+     * finishes before the reclaim starts ({@link #awaitCalls}), so whatever it takes is reclaimed; pair with
+     * {@link #exitCall()}.
+     */
+    public void enterCall() {
+        checkOpen(); // refused without touching the count, so refused callers cannot starve the wait in close
+        calls.incrementAndGet();
+        if (closed) {
+            calls.decrementAndGet();
+            checkOpen();
+        }
+    }
+
+    /** Ends what {@link #enterCall()} began. */
+    public void exitCall() {
+        calls.decrementAndGet();
+    }
+
+    /**
+     * After {@link #close()}: waits, at most {@code timeoutMillis}, for the bundle's calls in progress to finish.
+     *
+     * @return true when none is left
+     */
+    public boolean awaitCalls(long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (calls.get() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(50_000);
+        }
+        return true;
+    }
+
+    /** Registry calls of the bundle in progress. */
+    public int callsInProgress() {
+        return calls.get();
     }
 
     /** Marks the client closed; true for the first call. */

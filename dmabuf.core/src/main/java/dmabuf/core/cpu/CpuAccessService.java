@@ -3,6 +3,7 @@ package dmabuf.core.cpu;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
+import dmabuf.api.DmaBufException;
 import dmabuf.api.DmaBufUapi;
 import dmabuf.api.DmaDataDirection;
 import dmabuf.api.Errno;
@@ -47,7 +48,7 @@ public final class CpuAccessService {
             if (b.implementsOp(OpsContract.Op.BEGIN_CPU_ACCESS)) {
                 try {
                     b.ops().beginCpuAccess(b, direction, offset, length);
-                } catch (RuntimeException | LinkageError e) {
+                } catch (Exception | LinkageError e) {
                     throw core.guard().failed(b, "beginCpuAccess", e);
                 }
             }
@@ -69,12 +70,16 @@ public final class CpuAccessService {
         if (b.state() != Buffer.State.LIVE) {
             return; // revoked: the exporter has nothing left to flush
         }
-        b.enter();
+        try {
+            b.enter();
+        } catch (DmaBufException revokedMeanwhile) {
+            return; // as above: end is a cleanup call, the bracket is closed
+        }
         try {
             if (b.implementsOp(OpsContract.Op.END_CPU_ACCESS)) {
                 try {
                     b.ops().endCpuAccess(b, direction, offset, length);
-                } catch (RuntimeException | LinkageError e) {
+                } catch (Exception | LinkageError e) {
                     throw core.guard().failed(b, "endCpuAccess", e);
                 }
             }
@@ -91,6 +96,8 @@ public final class CpuAccessService {
         b.enter();
         try {
             b.ops().endCpuAccess(b, bracket.direction(), bracket.offset(), bracket.length());
+        } catch (Exception | LinkageError e) {
+            throw core.guard().failed(b, "endCpuAccess", e);
         } finally {
             b.exit();
         }
@@ -148,7 +155,7 @@ public final class CpuAccessService {
             MemorySegment page;
             try {
                 page = atomic ? b.ops().kmapAtomic(b, pageIndex) : b.ops().kmap(b, pageIndex);
-            } catch (RuntimeException | LinkageError e) {
+            } catch (Exception | LinkageError e) {
                 throw core.guard().failed(b, op, e);
             }
             MemorySegment view;
@@ -156,7 +163,7 @@ public final class CpuAccessService {
                 view = b.scope(page, pageLength, op);
             } catch (RuntimeException e) {
                 if (page != null) {
-                    core.guard().quietly("exporter '" + b.exporterName() + "'", "kunmap",
+                    core.guard().quietly(b, "kunmap",
                             () -> exporterKunmap(b, pageIndex, page, atomic));
                 }
                 throw e;
@@ -211,7 +218,7 @@ public final class CpuAccessService {
         }
         try {
             exporterKunmap(b, k.pageIndex(), k.exporterSegment(), k.atomic());
-        } catch (RuntimeException | LinkageError e) {
+        } catch (Exception | LinkageError e) {
             throw core.guard().failed(b, k.atomic() ? "kunmapAtomic" : "kunmap", e);
         } finally {
             b.exit();

@@ -40,7 +40,7 @@ public final class VmapService {
                     view = b.scope(mapped, b.size(), "vmap");
                 } catch (RuntimeException e) {
                     if (mapped != null) {
-                        core.guard().quietly("exporter '" + b.exporterName() + "'", "vunmap",
+                        core.guard().quietly(b, "vunmap",
                                 () -> core.guard().lockedRaw(b, "vunmap", () -> b.ops().vunmap(b, mapped)));
                     }
                     throw e;

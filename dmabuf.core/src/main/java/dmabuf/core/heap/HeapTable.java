@@ -139,7 +139,7 @@ public final class HeapTable {
             result = e.heap().allocate(aligned, fdFlags & DmaBufUapi.O_ACCMODE, heapFlags, caller.bundleId());
         } catch (DmaBufException refusal) {
             throw refusal;
-        } catch (RuntimeException | LinkageError bug) {
+        } catch (Exception | LinkageError bug) {
             String message = "dma-heap '" + heapName + "' of " + e.owner().describe() + " threw " + bug
                     + " from allocate";
             core.log().error(message, bug);

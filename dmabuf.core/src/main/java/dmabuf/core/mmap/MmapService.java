@@ -95,7 +95,7 @@ public final class MmapService {
                 MemorySegment exported;
                 try {
                     exported = b.ops().mmap(b, vma);
-                } catch (RuntimeException | LinkageError e) {
+                } catch (Exception | LinkageError e) {
                     throw core.guard().failed(b, "mmap", e);
                 }
                 MemorySegment view = b.scope(exported, vma.length(), "mmap");
