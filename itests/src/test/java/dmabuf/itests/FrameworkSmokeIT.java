@@ -88,6 +88,26 @@ public class FrameworkSmokeIT extends DmaBufTestSupport {
         awaitComponents(() -> componentProblems(scr, core), TIMEOUT);
     }
 
+    /**
+     * The memory service and the drivers resolve against the API alone and their components come up (the heaps on
+     * their default configuration; the device exporters wait for a factory configuration, which is their normal
+     * state without one).
+     */
+    @Test
+    public void driverBundlesResolveAndTheirComponentsAreHealthy() {
+        ServiceComponentRuntime scr = awaitService(ServiceComponentRuntime.class, null, TIMEOUT);
+        for (String bsn : DmaBufOptions.DRIVER_BSNS) {
+            Bundle b = bundle(bsn);
+            assertEquals(bsn + " state", stateName(Bundle.ACTIVE), stateName(b.getState()));
+            awaitComponents(() -> componentProblems(scr, b), TIMEOUT);
+        }
+        assertNotNull(awaitService(dmabuf.api.memory.PhysicalMemory.class, null, TIMEOUT));
+        dmabuf.api.DmaBufRegistry registry = awaitService(dmabuf.api.DmaBufRegistry.class, null, TIMEOUT);
+        awaitCondition(dmabuf.api.runtime.DmaBufRuntime.class,
+                () -> registry.heaps().containsAll(List.of("system", "reserved")), TIMEOUT,
+                () -> "the system and reserved heaps registered with the core; heaps: " + registry.heaps());
+    }
+
     private static List<String> componentProblems(ServiceComponentRuntime scr, Bundle bundle) {
         List<String> problems = new ArrayList<>();
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs(bundle)) {
