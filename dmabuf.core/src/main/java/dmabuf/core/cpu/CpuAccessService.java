@@ -142,9 +142,8 @@ public final class CpuAccessService {
         if (!b.implementsOp(OpsContract.Op.KMAP)) {
             throw Errors.einval("exporter '" + b.exporterName() + "' of " + b + " has no kmap; use vmap or mmap");
         }
-        ArrayDeque<AtomicKmap> held = atomic ? atomicKmaps.get() : null;
+        ArrayDeque<AtomicKmap> held = atomic ? heldAtomicKmaps(client) : null;
         if (atomic) {
-            held.removeIf(k -> k.client().isClosed() || k.buffer().state() != Buffer.State.LIVE);
             if (held.size() >= MAX_ATOMIC_KMAPS) {
                 throw Errors.error(Errno.EBUSY, "thread '" + Thread.currentThread().getName() + "' already holds "
                         + held.size() + " atomic kmaps, the most a thread may hold; kunmapAtomic one first");
@@ -184,10 +183,10 @@ public final class CpuAccessService {
         if (page == null) {
             throw Errors.einval(op + " needs the segment kmap returned, not null");
         }
-        ArrayDeque<AtomicKmap> held = atomic ? atomicKmaps.get() : null;
+        ArrayDeque<AtomicKmap> held = atomic ? heldAtomicKmaps(client) : null;
         if (atomic) {
             AtomicKmap top = held.peek();
-            if (top == null || top.buffer() != b || top.pageIndex() != pageIndex
+            if (top == null || top.client() != client || top.buffer() != b || top.pageIndex() != pageIndex
                     || top.view().address() != page.address() || !top.view().scope().equals(page.scope())) {
                 throw Errors.einval("kunmapAtomic of page " + pageIndex + " of " + b + " is not the most recent "
                         + "kmapAtomic of thread '" + Thread.currentThread().getName() + "' (undo them in reverse "
@@ -204,6 +203,21 @@ public final class CpuAccessService {
             held.pop();
         }
         unmapPage(b, k);
+    }
+
+    /**
+     * The calling thread's atomic kmaps that can still be undone. An entry of another bundle that went away (its
+     * holding was drained) or of a buffer that was released (every holding of it was forgotten) is dropped: it no
+     * longer counts against the limit and no longer blocks the LIFO order. A revoked buffer's entry stays: its bundle
+     * still holds the kmap and undoes it with kunmapAtomic, a cleanup call that succeeds on a revoked buffer. So do
+     * the caller's own entries while its bundle is being stopped: this call got in before the stop, and the reclaim
+     * waits for it.
+     */
+    private ArrayDeque<AtomicKmap> heldAtomicKmaps(Client caller) {
+        ArrayDeque<AtomicKmap> held = atomicKmaps.get();
+        held.removeIf(k -> (k.client() != caller && k.client().isClosed())
+                || k.buffer().state() == Buffer.State.RELEASED);
+        return held;
     }
 
     /** Gives a kmapped page back to the exporter, unless the buffer was already torn down. */
