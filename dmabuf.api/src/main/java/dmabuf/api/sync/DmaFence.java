@@ -38,6 +38,22 @@ public interface DmaFence {
         void signaled(DmaFence fence);
     }
 
+    /** A signalling critical section of the calling thread; closing it ends the section. */
+    interface SignallingSection extends AutoCloseable {
+        /** Ends the section. */
+        @Override
+        void close();
+    }
+
+    /**
+     * Marks the calling thread as doing the work this fence stands for, until the section is closed (the kernel's
+     * {@code dma_fence_begin_signalling}). The work's dependencies were waited for through fences before it
+     * started; inside the section the core's implicit-sync waits (CPU access, a static importer's map) are skipped,
+     * because waiting there for fences, including those of later jobs that depend on this one, would deadlock.
+     * Sections nest; close them on the thread that opened them.
+     */
+    SignallingSection beginSignalling();
+
     /** The id of the context (timeline) that issued it; 0 for the stub. */
     long context();
 

@@ -38,7 +38,10 @@ public class Fence implements DmaFence {
     /** Created on first use. Guarded by monitor. */
     private CompletableFuture<DmaFence> stage;
 
-    Fence(long context, long seqno, String driverName, String timelineName, CoreLog log) {
+    private final Signalling signalling;
+
+    Fence(long context, long seqno, String driverName, String timelineName, CoreLog log, Signalling signalling) {
+        this.signalling = signalling;
         this.context = context;
         this.seqno = seqno;
         this.driverName = driverName;
@@ -197,6 +200,11 @@ public class Fence implements DmaFence {
             f = stage;
         }
         return f.minimalCompletionStage();
+    }
+
+    @Override
+    public SignallingSection beginSignalling() {
+        return signalling.enter();
     }
 
     @Override

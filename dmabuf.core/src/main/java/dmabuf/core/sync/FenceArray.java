@@ -15,14 +15,14 @@ import dmabuf.core.Errors;
 final class FenceArray extends Fence {
     private final List<DmaFence> members;
 
-    private FenceArray(long context, List<DmaFence> members, CoreLog log) {
-        super(context, 1, "dma_fence_array", "unbound", log);
+    private FenceArray(long context, List<DmaFence> members, CoreLog log, Signalling signalling) {
+        super(context, 1, "dma_fence_array", "unbound", log, signalling);
         this.members = List.copyOf(members);
     }
 
     /** Builds the array and arms it; signalled at once if every member already is. */
-    static FenceArray of(long context, List<DmaFence> members, CoreLog log) {
-        FenceArray array = new FenceArray(context, members, log);
+    static FenceArray of(long context, List<DmaFence> members, CoreLog log, Signalling signalling) {
+        FenceArray array = new FenceArray(context, members, log, signalling);
         AtomicInteger pending = new AtomicInteger(array.members.size() + 1);
         DmaFence.Callback memberDone = f -> {
             if (pending.decrementAndGet() == 0) {

@@ -27,7 +27,11 @@ final class FenceContextImpl implements FenceContext {
     private final DmaFence.Callback forget = f -> pending.remove((Fence) f);
     private volatile boolean abandoned;
 
-    FenceContextImpl(long id, String driverName, String timelineName, Client owner, CoreLog log) {
+    private final Signalling signalling;
+
+    FenceContextImpl(long id, String driverName, String timelineName, Client owner, CoreLog log,
+            Signalling signalling) {
+        this.signalling = signalling;
         this.id = id;
         this.driverName = driverName;
         this.timelineName = timelineName;
@@ -61,7 +65,7 @@ final class FenceContextImpl implements FenceContext {
             throw Errors.error(Errno.ENODEV, "fence context " + this + " belongs to " + owner.describe()
                     + ", which stopped");
         }
-        Fence f = new Fence(id, seqno.incrementAndGet(), driverName, timelineName, log);
+        Fence f = new Fence(id, seqno.incrementAndGet(), driverName, timelineName, log, signalling);
         pending.add(f);
         f.addCallback(forget);
         if (abandoned) {

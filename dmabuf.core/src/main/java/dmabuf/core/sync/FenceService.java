@@ -35,13 +35,14 @@ public final class FenceService {
     private final DmaBufCore core;
     private final AtomicLong contextIds = new AtomicLong();
     private final AtomicLong stamps = new AtomicLong();
+    private final Signalling signalling = new Signalling();
     private final StubFence stub;
     private final Map<Client, List<FenceContextImpl>> contexts = new ConcurrentHashMap<>();
 
     /** @param core the core */
     public FenceService(DmaBufCore core) {
         this.core = core;
-        this.stub = new StubFence(core.log());
+        this.stub = new StubFence(core.log(), signalling);
     }
 
     /** A new timeline owned by the client. */
@@ -50,7 +51,8 @@ public final class FenceService {
             throw Errors.einval("a fence context needs a driver and a timeline name, not '" + driverName + "', '"
                     + timelineName + "'");
         }
-        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log());
+        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log(),
+                signalling);
         contexts.computeIfAbsent(client, c -> new CopyOnWriteArrayList<>()).add(ctx);
         if (client.isClosed()) {
             ctx.abandon(Errno.ENODEV); // lost the race with the bundle's stop: no fence of it may outlive the stop
@@ -105,6 +107,9 @@ public final class FenceService {
      * @param op what waits, for the message
      */
     public void waitImplicit(Buffer b, DmaResvUsage usage, String op) {
+        if (signalling.active()) {
+            return; // device work inside a fence's signalling section: its dependencies were fences (see DmaFence)
+        }
         ResvImpl resv = b.resv();
         List<DmaFence> pending = resv.pending(usage);
         if (pending.isEmpty()) {
@@ -163,6 +168,10 @@ public final class FenceService {
 
     static String describe(List<? extends DmaFence> fences) {
         return fences.stream().map(Object::toString).collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    Signalling signalling() {
+        return signalling;
     }
 
     DmaBufCore core() {

@@ -6,8 +6,8 @@ import dmabuf.core.Errors;
 
 /** The always-signalled fence of {@code dma_fence_get_stub}: context 0, what "nothing to wait for" returns. */
 final class StubFence extends Fence {
-    StubFence(CoreLog log) {
-        super(0, 0, "stub", "stub", log);
+    StubFence(CoreLog log, Signalling signalling) {
+        super(0, 0, "stub", "stub", log, signalling);
         signalWith(null, false);
     }
 

@@ -39,7 +39,7 @@ public final class SyncFiles {
         DmaFence snapshot = switch (pending.size()) {
             case 0 -> fences.stub();
             case 1 -> pending.get(0);
-            default -> FenceArray.of(fences.newContextId(), pending, fences.core().log());
+            default -> FenceArray.of(fences.newContextId(), pending, fences.core().log(), fences.signalling());
         };
         return install(client, snapshot);
     }

@@ -202,6 +202,35 @@ class ImplicitSyncTest {
     }
 
     @Test
+    void insideASignallingSectionTheCoresImplicitWaitsAreSkipped() throws Exception {
+        DmaFence job = gpu.createFence();
+        try (AcquireContext ac = fx.exp.acquireContext()) {
+            ac.lock(buf.resv());
+            buf.resv().reserveFences(1);
+            buf.resv().addFence(job, DmaResvUsage.WRITE);
+        }
+        DmaFence reader = fx.imp.fenceContext("display", "crtc").createFence();
+        try (AcquireContext ac = fx.imp.acquireContext()) {
+            ac.lock(buf.resv());
+            buf.resv().reserveFences(1);
+            buf.resv().addFence(reader, DmaResvUsage.READ); // a later job that depends on this one
+        }
+        try (DmaFence.SignallingSection s = job.beginSignalling()) {
+            fx.imp.beginCpuAccess(buf, DmaDataDirection.TO_DEVICE); // the job's own work: no self-wait
+            fx.imp.endCpuAccess(buf, DmaDataDirection.TO_DEVICE);
+        }
+        job.signal();
+        assertErrno(Errno.ETIMEDOUT, () -> fx.imp.beginCpuAccess(buf, DmaDataDirection.TO_DEVICE));
+        reader.signal();
+        CompletableFuture<Void> other = CompletableFuture.runAsync(() -> {
+            try (DmaFence.SignallingSection s = job.beginSignalling()) {
+                assertTrue(s != null);
+            }
+        }, r -> Thread.ofPlatform().start(r));
+        other.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
     void theConfigurationShowsTheFenceTimeout() {
         assertEquals(150L, fx.core.config().asProperties().get("fence.timeout.ms"));
         assertEquals(5000L, CoreConfig.DEFAULTS.fenceTimeoutMillis());
