@@ -94,6 +94,20 @@ class PipelineTest {
     }
 
     @Test
+    void aFailingStageFailsTheRunWithoutHangingAndGivesEverythingBack() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
+            rig.display.failAtFlip = 5;
+            rig.pipeline.start(40);
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            assertEquals(PipelineStatusDTO.FAILED, s.state);
+            assertTrue(s.failure.startsWith("scanout: ") && s.failure.contains("EIO"), s.failure);
+            assertEquals(5, s.framesDone, "the frames before the failure were shown");
+            assertEquals(0, s.liveBuffers);
+            assertHoldsNothing(rig);
+        }
+    }
+
+    @Test
     void rgbaFramesToo() throws InterruptedException {
         runAndCheck(PipelineSettings.DEFAULTS.withSize(200, 120).withFormat(PixelFormat.RGBA), 12);
     }
