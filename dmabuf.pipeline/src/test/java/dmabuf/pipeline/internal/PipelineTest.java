@@ -138,7 +138,16 @@ class PipelineTest {
             assertStartFails(rig, Errno.ENODEV, "video7");
         }
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withDevices("video0", "card3"))) {
-            assertStartFails(rig, Errno.ENODEV, "card3");
+            assertStartFails(rig, Errno.ENODEV, "card3", "framebuffer device");
+        }
+    }
+
+    @Test
+    void framebuffersTheGpuExporterScattersCannotBeScannedOutAndTheStartSaysWhy() {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(96, 64).withDevices("video0",
+                "gpu0"))) {
+            assertStartFails(rig, Errno.EBUSY, "crtc0", "gpu0", "contiguous");
+            assertEquals(0, rig.display.flips());
         }
     }
 
