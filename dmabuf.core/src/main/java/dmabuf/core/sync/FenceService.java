@@ -1,10 +1,8 @@
 package dmabuf.core.sync;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -37,7 +35,7 @@ public final class FenceService {
     private final AtomicLong stamps = new AtomicLong();
     private final Signalling signalling = new Signalling();
     private final StubFence stub;
-    private final Map<Client, List<FenceContextImpl>> contexts = new ConcurrentHashMap<>();
+    private final Map<Client, ClientFences> fencesByClient = new ConcurrentHashMap<>();
 
     /** @param core the core */
     public FenceService(DmaBufCore core) {
@@ -51,14 +49,14 @@ public final class FenceService {
             throw Errors.einval("a fence context needs a driver and a timeline name, not '" + driverName + "', '"
                     + timelineName + "'");
         }
-        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log(),
-                signalling);
-        contexts.computeIfAbsent(client, c -> new CopyOnWriteArrayList<>()).add(ctx);
+        ClientFences tracker = fencesByClient.computeIfAbsent(client, c -> new ClientFences());
         if (client.isClosed()) {
-            ctx.abandon(Errno.ENODEV); // lost the race with the bundle's stop: no fence of it may outlive the stop
-            contexts.remove(client);
+            tracker.abandon(Errno.ENODEV); // lost the race with the bundle's stop: no fence of it may outlive it
+            fencesByClient.remove(client, tracker);
             throw Errors.error(Errno.ENODEV, client.describe() + " stopped");
         }
+        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log(),
+                signalling, tracker);
         return ctx;
     }
 
@@ -76,24 +74,16 @@ public final class FenceService {
         return new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis());
     }
 
-    /** The fence contexts the client created. */
-    public List<FenceContext> contextsOf(Client client) {
-        return List.copyOf(contexts.getOrDefault(client, List.of()));
-    }
-
     /**
      * A bundle stopped: every fence its contexts left unsignalled is signalled with ENODEV, so waiters anywhere
      * wake instead of hanging on a driver that is gone.
      */
     public void clientClosed(Client client) {
-        List<FenceContextImpl> owned = contexts.remove(client);
+        ClientFences owned = fencesByClient.remove(client);
         if (owned == null) {
             return;
         }
-        List<Fence> signalled = new ArrayList<>();
-        for (FenceContextImpl ctx : owned) {
-            signalled.addAll(ctx.abandon(Errno.ENODEV));
-        }
+        List<Fence> signalled = owned.abandon(Errno.ENODEV);
         if (!signalled.isEmpty()) {
             core.log().warn(client.describe() + " stopped with " + signalled.size() + " unsignalled fence(s); "
                     + "signalled them with ENODEV so nobody waits for them: " + describe(signalled));
