@@ -12,6 +12,7 @@ import dmabuf.api.Errno;
  */
 final class ClientFences {
     private final Set<Fence> pending = ConcurrentHashMap.newKeySet();
+    private final Set<AcquireCtx> openContexts = ConcurrentHashMap.newKeySet();
     private volatile boolean abandoned;
 
     /** Tracks a new fence until it signals; false (and the fence signalled with ENODEV) once the bundle stopped. */
@@ -26,6 +27,22 @@ final class ClientFences {
             return false;
         }
         return true;
+    }
+
+    /** Remembers an acquire context until it is closed. */
+    void opened(AcquireCtx ctx) {
+        openContexts.add(ctx);
+    }
+
+    void closed(AcquireCtx ctx) {
+        openContexts.remove(ctx);
+    }
+
+    /** Closes the contexts the bundle left open (their locks would block everyone); returns how many. */
+    List<AcquireCtx> closeLeftOpen() {
+        List<AcquireCtx> left = List.copyOf(openContexts);
+        left.forEach(AcquireCtx::close);
+        return left;
     }
 
     boolean isAbandoned() {

@@ -69,9 +69,22 @@ public final class FenceService {
         return stub;
     }
 
-    /** A new acquire context, its waits bounded by the lock timeout. */
-    public AcquireContext acquireContext() {
-        return new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis());
+    /** A new acquire context of the client, its waits bounded by the lock timeout. */
+    public AcquireContext acquireContext(Client client) {
+        ClientFences tracker = fencesByClient.computeIfAbsent(client, c -> new ClientFences());
+        AcquireCtx ctx = new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis(), tracker::closed);
+        tracker.opened(ctx);
+        if (client.isClosed()) {
+            ctx.close();
+            throw Errors.error(Errno.ENODEV, client.describe() + " stopped");
+        }
+        return ctx;
+    }
+
+    /** An acquire context of the core itself (sync-file import), closed by its user. */
+    AcquireContext coreAcquireContext() {
+        return new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis(), ctx -> {
+        });
     }
 
     /**
@@ -82,6 +95,11 @@ public final class FenceService {
         ClientFences owned = fencesByClient.remove(client);
         if (owned == null) {
             return;
+        }
+        List<AcquireCtx> leftOpen = owned.closeLeftOpen();
+        if (!leftOpen.isEmpty()) {
+            core.log().warn(client.describe() + " stopped with " + leftOpen.size() + " acquire context(s) open; "
+                    + "closed them, releasing their reservation locks: " + leftOpen);
         }
         List<Fence> signalled = owned.abandon(Errno.ENODEV);
         if (!signalled.isEmpty()) {
