@@ -17,7 +17,6 @@ import org.osgi.annotation.bundle.Header;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -34,21 +33,14 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * here if missing) replaces the embedded one, and is applied here too, for the same reason: FileInstall scans on its
  * own thread, later. It then finds the configuration already holding the file's values and leaves it; later edits
  * of the file are FileInstall's to apply.
- * <p>
- * It also tells the Gogo shell, which starts after it, whether to be interactive ({@code --shell}).
  */
 @Header(name = Constants.BUNDLE_ACTIVATOR, value = "${@class}")
 public final class ConfigSeeder implements BundleActivator {
-    /** The property bnd's launcher puts the command line in, on its launcher service. */
-    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
     static final String LOAD_DIR_PROPERTY = "felix.fileinstall.dir";
-    static final String GOSH_ARGS = "gosh.args";
 
     @Override
-    public void start(BundleContext context) throws IOException, InvalidSyntaxException {
+    public void start(BundleContext context) throws IOException {
         Console console = new Console(System.out, System.err);
-        List<String> args = launcherArguments(context);
-        quietShellUnlessAsked(context, args.contains("--shell"));
 
         String dir = context.getProperty(LOAD_DIR_PROPERTY);
         Path load = Path.of(dir == null ? "load" : dir);
@@ -107,32 +99,5 @@ public final class ConfigSeeder implements BundleActivator {
         // Strings as FileInstall reads a plain .cfg, so it finds the same values and leaves them.
         properties.stringPropertyNames().forEach(k -> dictionary.put(k, properties.getProperty(k)));
         return dictionary;
-    }
-
-    /** The command line given to the launcher, or none when run by another launcher. */
-    static List<String> launcherArguments(BundleContext context) throws InvalidSyntaxException {
-        for (ServiceReference<?> ref : nonNull(context.getServiceReferences((String) null,
-                "(" + LAUNCHER_ARGUMENTS + "=*)"))) {
-            if (ref.getProperty(LAUNCHER_ARGUMENTS) instanceof String[] args) {
-                return List.of(args);
-            }
-        }
-        return List.of();
-    }
-
-    /**
-     * Gogo's shell reads {@code gosh.args} from the framework, which falls back to the system properties: set it
-     * there unless the launch configuration did. Without {@code --shell} the shell must not read stdin (it would
-     * print its prompt into the report, and stop the framework when stdin ends); with it, the default interactive
-     * shell runs, and ending it ({@code exit}, Ctrl-D) stops the framework.
-     */
-    private static void quietShellUnlessAsked(BundleContext context, boolean shell) {
-        if (!shell && context.getProperty(GOSH_ARGS) == null) {
-            System.setProperty(GOSH_ARGS, "--nointeractive");
-        }
-    }
-
-    private static ServiceReference<?>[] nonNull(ServiceReference<?>[] refs) {
-        return refs == null ? new ServiceReference<?>[0] : refs;
     }
 }

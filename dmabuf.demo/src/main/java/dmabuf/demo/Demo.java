@@ -1,5 +1,6 @@
 package dmabuf.demo;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -41,25 +44,32 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
 @Component(service = Callable.class, property = "main.thread=true")
 public final class Demo implements Callable<Integer> {
     static final Duration PROGRESS_EVERY = Duration.ofMillis(500);
+    /** The property bnd's launcher puts the command line in, on its launcher service. */
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+    /** The start level of the Gogo shell (cnf/dmabuf-launcher.bndrun): reached only with --shell. */
+    static final int SHELL_START_LEVEL = 4;
 
     private final BundleContext context;
     private final List<String> args;
     private final LogReaderService logReader;
     private final DriverDiagnosis diagnosis;
+    private final ConfigurationAdmin configAdmin;
     private final Console console = new Console(System.out, System.err);
     private final CountDownLatch deactivated = new CountDownLatch(1);
     private LogPrinter log;
 
     @Activate
     public Demo(BundleContext context,
-            @Reference(name = "launcher", service = Object.class, target = "(" + ConfigSeeder.LAUNCHER_ARGUMENTS
+            @Reference(name = "launcher", service = Object.class, target = "(" + LAUNCHER_ARGUMENTS
                     + "=*)") Map<String, Object> launcher,
             @Reference(name = "logReader") LogReaderService logReader,
-            @Reference(name = "scr") ServiceComponentRuntime scr) {
+            @Reference(name = "scr") ServiceComponentRuntime scr,
+            @Reference(name = "configAdmin") ConfigurationAdmin configAdmin) {
         this.context = context;
-        this.args = launcher.get(ConfigSeeder.LAUNCHER_ARGUMENTS) instanceof String[] a ? List.of(a) : List.of();
+        this.args = launcher.get(LAUNCHER_ARGUMENTS) instanceof String[] a ? List.of(a) : List.of();
         this.logReader = logReader;
         this.diagnosis = new DriverDiagnosis(scr);
+        this.configAdmin = configAdmin;
     }
 
     @Deactivate
@@ -86,17 +96,20 @@ public final class Demo implements Callable<Integer> {
         }
         log = new LogPrinter(console, options.verbose());
         logReader.addLogListener(log);
+        int status;
         try {
-            return run(options);
+            status = run(options);
         } catch (Failure f) {
             console.problem("FAILED: " + f.getMessage());
-            return 1;
+            status = 1;
         } catch (RuntimeException e) {
             // A bug: say what and where in one line, no stack trace on the console.
             StackTraceElement[] at = e.getStackTrace();
             console.problem("FAILED: unexpected " + e + (at.length > 0 ? " at " + at[0] : ""));
-            return 1;
+            status = 1;
         }
+        // --shell keeps the framework up after a failure too: that is when a person wants to look inside.
+        return options.shell() ? shell(status) : status;
     }
 
     private int run(Options options) throws InterruptedException {
@@ -105,7 +118,18 @@ public final class Demo implements Callable<Integer> {
         console.info("Apache Felix " + context.getBundle(0).getVersion() + " on Java " + Runtime.version()
                 + "; waiting for the pipeline");
 
-        Pipeline pipeline = awaitPipeline(deadline, options);
+        // The tracker holds the pipeline for the whole demo: it is a delayed component, which DS disposes of as
+        // soon as nobody uses it, and a disposed instance has no devices bound any more.
+        ServiceTracker<Pipeline, Pipeline> tracker = new ServiceTracker<>(context, Pipeline.class, null);
+        tracker.open();
+        try {
+            return demo(awaitPipeline(tracker, deadline, options), deadline, jvmStart, options);
+        } finally {
+            tracker.close();
+        }
+    }
+
+    private int demo(Pipeline pipeline, long deadline, long jvmStart, Options options) throws InterruptedException {
         long ready = System.currentTimeMillis();
         console.info(active() + " bundles active; pipeline ready " + (ready - jvmStart) + " ms after JVM start");
 
@@ -133,7 +157,8 @@ public final class Demo implements Callable<Integer> {
             problems.add(last.bytesCopied + " bytes were copied on the frame path");
         }
         if (options.shell()) {
-            return shell(problems);
+            problems.forEach(p -> console.problem("problem: " + p));
+            return problems.isEmpty() ? 0 : 1;
         }
 
         stopDrivers();
@@ -159,29 +184,27 @@ public final class Demo implements Callable<Integer> {
      * Waits for the Pipeline service and for every bundle's start level to be reached (the pipeline can be there
      * before the devices it will ask for by name); gives up early, with DS's reason, when a driver failed to activate.
      */
-    private Pipeline awaitPipeline(long deadline, Options options) throws InterruptedException {
-        ServiceTracker<Pipeline, Pipeline> tracker = new ServiceTracker<>(context, Pipeline.class, null);
-        tracker.open();
-        try {
-            while (true) {
-                Pipeline pipeline = tracker.waitForService(100);
-                if (pipeline != null && allStarted()) {
-                    return pipeline;
-                }
-                List<String> failures = diagnosis.failures();
-                if (!failures.isEmpty()) {
-                    throw new Failure("the pipeline cannot run: " + String.join("; ", failures));
-                }
-                if (System.nanoTime() > deadline) {
-                    List<String> waiting = diagnosis.waiting();
-                    throw new Failure("no pipeline within " + options.timeoutSeconds() + " s (--timeout): "
-                            + (!waiting.isEmpty() ? String.join("; ", waiting) : pipeline == null
-                                    ? "no bundle registers a " + Pipeline.class.getName() + " service"
-                                    : "the framework did not reach its start level"));
-                }
+    private Pipeline awaitPipeline(ServiceTracker<Pipeline, Pipeline> tracker, long deadline, Options options)
+            throws InterruptedException {
+        while (true) {
+            Pipeline pipeline = tracker.waitForService(100);
+            List<String> unsettled = unsettled();
+            if (pipeline != null && allStarted() && unsettled.isEmpty()) {
+                return pipeline;
             }
-        } finally {
-            tracker.close();
+            List<String> failures = diagnosis.failures();
+            if (!failures.isEmpty()) {
+                throw new Failure("the pipeline cannot run: " + String.join("; ", failures));
+            }
+            if (System.nanoTime() > deadline) {
+                List<String> waiting = diagnosis.waiting();
+                throw new Failure("no pipeline within " + options.timeoutSeconds() + " s (--timeout): "
+                        + (!waiting.isEmpty() ? String.join("; ", waiting) : pipeline == null
+                                ? "no bundle registers a " + Pipeline.class.getName() + " service"
+                                : !unsettled.isEmpty() ? "configurations not taken up by their components: "
+                                        + String.join(", ", unsettled)
+                                : "the framework did not reach its start level"));
+            }
         }
     }
 
@@ -214,16 +237,16 @@ public final class Demo implements Callable<Integer> {
         }
     }
 
-    /** --shell: the framework keeps running until the shell ends it (exit, Ctrl-D, stop 0). */
-    private int shell(List<String> problems) throws InterruptedException {
-        problems.forEach(p -> console.problem("problem: " + p));
+    /** --shell: the framework keeps running until the shell ends it (`exit 0`, Ctrl-D, `stop 0`). */
+    private int shell(int status) throws InterruptedException {
         console.info("--shell: the framework keeps running; try dmabuf:list, dmabuf:stats, dmabuf:pipeline status;"
-                + " exit or Ctrl-D stops it");
+                + " `exit 0` or Ctrl-D stops it");
+        context.getBundle(0).adapt(FrameworkStartLevel.class).setStartLevel(SHELL_START_LEVEL);
         // Waiting for a person has no natural bound; each wait is bounded and the loop ends with the framework.
         while (!deactivated.await(1, TimeUnit.MINUTES)) {
             // still running
         }
-        return problems.isEmpty() ? 0 : 1;
+        return status;
     }
 
     /**
@@ -283,10 +306,19 @@ public final class Demo implements Callable<Integer> {
         }
     }
 
-    /** Whether the framework has reached the start level of every installed bundle (so all of them started). */
+    private List<String> unsettled() {
+        try {
+            return diagnosis.unsettled(configAdmin.listConfigurations(null));
+        } catch (IOException | InvalidSyntaxException e) {
+            throw new Failure("cannot list the configurations: " + e.getMessage());
+        }
+    }
+
+    /** Whether the framework has reached the start level of every dmabuf bundle (so all of them were started). */
     private boolean allStarted() {
-        int highest = Arrays.stream(context.getBundles()).mapToInt(b -> b.adapt(BundleStartLevel.class)
-                .getStartLevel()).max().orElse(1);
+        int highest = Arrays.stream(context.getBundles()).filter(b -> String.valueOf(b.getSymbolicName())
+                .startsWith("dmabuf.")).mapToInt(b -> b.adapt(BundleStartLevel.class).getStartLevel()).max()
+                .orElse(1);
         return context.getBundle(0).adapt(FrameworkStartLevel.class).getStartLevel() >= highest;
     }
 

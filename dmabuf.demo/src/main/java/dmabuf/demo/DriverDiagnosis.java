@@ -3,6 +3,7 @@ package dmabuf.demo;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.osgi.service.cm.Configuration;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -34,6 +35,40 @@ final class DriverDiagnosis {
             }
         }
         return lines;
+    }
+
+    /**
+     * The configurations ConfigAdmin holds for dmabuf components that DS has not taken up yet (it hears of them on
+     * ConfigAdmin's event thread, so a device configured before its bundle started appears a little later): the
+     * pipeline looks its devices up by name when a run starts, so the demo waits until this is empty.
+     */
+    List<String> unsettled(Configuration[] configurations) {
+        List<String> pids = new ArrayList<>();
+        if (configurations == null) {
+            return pids;
+        }
+        List<ComponentDescriptionDTO> descriptions = scr.getComponentDescriptionDTOs().stream()
+                .filter(d -> d.bundle.symbolicName.startsWith("dmabuf.")).toList();
+        for (Configuration configuration : configurations) {
+            String target = configuration.getFactoryPid() != null ? configuration.getFactoryPid()
+                    : configuration.getPid();
+            for (ComponentDescriptionDTO d : descriptions) {
+                if (!List.of(d.configurationPid).contains(target)) {
+                    continue;
+                }
+                // Taken up: activated (an immediate component registers its services while it activates, so
+                // SATISFIED is not enough for it), satisfied (a delayed one), or failed (failures() says why).
+                boolean taken = scr.getComponentConfigurationDTOs(d).stream()
+                        .filter(c -> configuration.getPid().equals(c.properties.get("service.pid")))
+                        .anyMatch(c -> c.state == ComponentConfigurationDTO.ACTIVE
+                                || c.state == ComponentConfigurationDTO.FAILED_ACTIVATION
+                                || (!d.immediate && c.state == ComponentConfigurationDTO.SATISFIED));
+                if (!taken) {
+                    pids.add(configuration.getPid());
+                }
+            }
+        }
+        return pids;
     }
 
     /** Every dmabuf component that is not active or satisfied, and what it waits for. */

@@ -81,7 +81,7 @@ class LauncherIT {
                     .matcher(out).find(), "the " + stage + " stage's line; output:\n" + out);
         }
         assertTrue(out.contains("report: bytes copied 0\n"), out);
-        assertTrue(Pattern.compile("report: last frame crc 0x[0-9a-f]{8} \\(frame 11\\)").matcher(out).find(), out);
+        assertTrue(Pattern.compile("report: last frame crc 0x[0-9a-f]{8} \\(frame \\d+\\)").matcher(out).find(), out);
         assertTrue(out.contains("report: leaks none, buffers still live 0\n"), "the core's leak report is empty:\n"
                 + out);
         assertTrue(out.contains("frames 12/12"), "a progress line with the final count:\n" + out);
