@@ -23,7 +23,7 @@ record Options(long frames, int timeoutSeconds, boolean shell, boolean verbose, 
               --frames N          frames to stream (default 120)
               --timeout SECONDS   the longest the whole demo may take, startup included (default 60)
               --shell             after the report, keep running with the interactive Gogo shell (dmabuf:* commands;
-                                  `stop 0` or Ctrl-D ends it)
+                                  `exit 0` or Ctrl-D ends it)
               --verbose           print the Log Service's INFO entries as well as WARN and ERROR
               -h, --help          this text""";
 
