@@ -213,6 +213,7 @@ public final class Demo implements Callable<Integer> {
             throws InterruptedException {
         boolean firstFrame = false;
         long lastProgress = System.nanoTime();
+        long lastPrinted = -1;
         while (true) {
             // Short waits until the first frame, so its time is measured to within a few ms.
             PipelineStatusDTO s = pipeline.awaitCompletion(firstFrame ? PROGRESS_EVERY : Duration.ofMillis(5));
@@ -221,11 +222,14 @@ public final class Demo implements Callable<Integer> {
                 console.info("first frame " + (System.currentTimeMillis() - jvmStart) + " ms after JVM start");
             }
             if (!PipelineStatusDTO.RUNNING.equals(s.state)) {
-                console.info(Report.progress(s));
+                if (s.framesDone != lastPrinted) {
+                    console.info(Report.progress(s));
+                }
                 return s;
             }
             if (System.nanoTime() - lastProgress >= PROGRESS_EVERY.toNanos()) {
                 lastProgress = System.nanoTime();
+                lastPrinted = s.framesDone;
                 console.info(Report.progress(s));
             }
             if (System.nanoTime() > deadline) {
