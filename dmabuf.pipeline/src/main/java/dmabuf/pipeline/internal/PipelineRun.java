@@ -116,9 +116,10 @@ final class PipelineRun {
                 body.run();
             } catch (InterruptedException e) {
                 end(PipelineStatusDTO.STOPPED, null);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // After cancel, devices refuse calls (STREAMOFF, revoked buffers): expected, not a failure.
                 if (!cancelled) {
-                    end(PipelineStatusDTO.FAILED, stage + ": " + e.getMessage());
+                    end(PipelineStatusDTO.FAILED, stage + ": " + e);
                 }
             }
         }, "dmabuf-pipeline-" + stage);

@@ -46,6 +46,12 @@ class PipelineTest {
 
     /** Runs {@code frames} and checks every displayed frame's CRC and the run's figures. */
     private static PipelineStatusDTO runAndCheck(PipelineSettings settings, int frames) throws InterruptedException {
+        return runAndCheck(settings, frames, 1);
+    }
+
+    /** Runs {@code frames} and checks the CRC of every {@code stride}-th frame and of the last, and the figures. */
+    private static PipelineStatusDTO runAndCheck(PipelineSettings settings, int frames, int stride)
+            throws InterruptedException {
         try (PipelineRig rig = new PipelineRig(settings)) {
             rig.pipeline.start(frames);
             PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
@@ -55,13 +61,13 @@ class PipelineTest {
             Format format = Format.of(settings.format(), settings.width(), settings.height());
             List<Long> crcs = rig.display.crcs();
             assertEquals(frames, crcs.size());
-            for (int seq = 0; seq < frames; seq++) {
+            for (int seq = 0; seq < frames; seq += stride) {
                 assertEquals(expectedCrc(format, seq, settings.matrix()), crcs.get(seq), "CRC of frame " + seq);
             }
             assertEquals(frames, s.framesDone);
             assertEquals(frames, s.framesRequested);
             assertEquals(frames - 1, s.lastFrameNumber);
-            assertEquals(crcs.get(frames - 1), s.lastFrameCrc);
+            assertEquals(expectedCrc(format, frames - 1, settings.matrix()), s.lastFrameCrc);
             assertEquals(0, s.bytesCopied, "bytes copied on the frame path");
             assertEquals(0, s.liveBuffers, "buffers held after the run");
             assertEquals(0, s.liveBytes);
@@ -132,7 +138,16 @@ class PipelineTest {
             assertStartFails(rig, Errno.ENODEV, "video7");
         }
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withDevices("video0", "card3"))) {
-            assertStartFails(rig, Errno.ENODEV, "card3");
+            assertStartFails(rig, Errno.ENODEV, "card3", "framebuffer device");
+        }
+    }
+
+    @Test
+    void framebuffersTheGpuExporterScattersCannotBeScannedOutAndTheStartSaysWhy() {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(96, 64).withDevices("video0",
+                "gpu0"))) {
+            assertStartFails(rig, Errno.EBUSY, "crtc0", "gpu0", "contiguous");
+            assertEquals(0, rig.display.flips());
         }
     }
 
@@ -159,7 +174,8 @@ class PipelineTest {
     @Test
     void figuresAt640x480And1080p() throws InterruptedException {
         for (int[] size : new int[][] {{640, 480}, {1920, 1080}}) {
-            PipelineStatusDTO s = runAndCheck(PipelineSettings.DEFAULTS.withSize(size[0], size[1]), 20);
+            // Enough frames for the stages' code to be compiled; the CRCs of a few are recomputed (slow at 1080p).
+            PipelineStatusDTO s = runAndCheck(PipelineSettings.DEFAULTS.withSize(size[0], size[1]), 30, 10);
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pipeline %dx%d NV12: %.1f fps",
                     s.width, s.height, s.framesPerSecond));
             for (PipelineStatusDTO.StageDTO st : s.stages) {
