@@ -99,7 +99,7 @@ class LauncherIT {
         // The pipeline's configuration dropped into load/ replaces the embedded one: a camera that does not exist.
         Files.writeString(workDir.resolve("load/dmabuf.pipeline.cfg"), """
                 camera=video9
-                scanout=card0
+                framebuffer.device=card0
                 width=640
                 height=480
                 format=NV12
