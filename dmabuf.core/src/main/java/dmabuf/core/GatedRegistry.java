@@ -74,6 +74,16 @@ final class GatedRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public int osFd(DmaBuf dmaBuf, int flags) {
+        client.enterCall();
+        try {
+            return registry.osFd(dmaBuf, flags);
+        } finally {
+            client.exitCall();
+        }
+    }
+
+    @Override
     public void put(DmaBuf dmaBuf) {
         client.enterCall();
         try {
