@@ -128,9 +128,7 @@ final class Syscalls {
                 throw new NativeException(what, errno, strerror(errno));
             }
             return r;
-        } catch (NativeException | Error e) {
-            throw e;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // NativeException among them
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(what, t);
