@@ -206,11 +206,15 @@ public final class UdmabufDevice implements Udmabuf, DmaBufExporter {
             try {
                 region = MappedRegion.mapAll(fileRanges, Libc.PROT_READ | Libc.PROT_WRITE);
             } catch (NativeException e) {
+                // A write seal added since the first check makes the writable mmap fail (EPERM): report the rule
+                for (int fd : fds) {
+                    checkSeals(fd, " (added while it was being mapped)");
+                }
                 throw OsErrors.failed("udmabuf: mapping " + ranges.size() + " range(s)", e);
             }
             try {
                 for (int fd : fds) {
-                    checkSeals(fd, " (changed while it was being mapped)");
+                    checkSeals(fd, " (added while it was being mapped)");
                 }
             } catch (RuntimeException e) {
                 region.close();

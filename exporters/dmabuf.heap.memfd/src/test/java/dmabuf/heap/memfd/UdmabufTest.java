@@ -188,6 +188,71 @@ class UdmabufTest {
         }
     }
 
+    /**
+     * A seal race: one thread creates and closes udmabufs of a memfd while another keeps trying to write-seal it.
+     * Whatever the interleaving, a live udmabuf and a write seal never coexist (the kernel refuses the seal while the
+     * buffer's writable mapping exists), and a create that loses the race is EINVAL, never another errno.
+     */
+    @Test
+    void aWriteSealRacingACreateNeverSlipsIn() throws Exception {
+        try (OsFixture f = new OsFixture()) {
+            UdmabufDevice udmabuf = f.udmabuf(Map.of());
+            int memfd = memfd(4, Libc.F_SEAL_SHRINK);
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicBoolean creating = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicInteger sealAttempts = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicReference<String> sealerFailure =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread sealer = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                while (creating.get()) {
+                    sealAttempts.incrementAndGet();
+                    try {
+                        Libc.addSeals(memfd, Libc.F_SEAL_WRITE);
+                        return; // sealed: every later create must be EINVAL
+                    } catch (NativeException busy) {
+                        if (busy.errno() != 16) { // EBUSY: a writable mapping exists; anything else is wrong
+                            sealerFailure.set(busy.getMessage());
+                            return;
+                        }
+                    }
+                }
+            }, "sealer");
+            sealer.start();
+            start.countDown();
+            int created = 0;
+            int refused = 0;
+            try {
+                for (int i = 0; i < 2000 && (refused == 0 || i < 50); i++) {
+                    try {
+                        int fd = udmabuf.create(f.caller, new UdmabufRange(memfd, 0, 4 * PAGE), 0);
+                        created++;
+                        assertEquals(0, Libc.getSeals(memfd) & Libc.F_SEAL_WRITE,
+                                "a write seal coexists with a live udmabuf");
+                        f.caller.close(fd);
+                    } catch (DmaBufException e) {
+                        assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+                        refused++;
+                    }
+                }
+            } finally {
+                creating.set(false);
+                sealer.join(10_000);
+            }
+            assertEquals(null, sealerFailure.get());
+            assertTrue(created > 0 || refused > 0);
+            if ((Libc.getSeals(memfd) & Libc.F_SEAL_WRITE) != 0) {
+                assertErrno(Errno.EINVAL, () -> udmabuf.create(f.caller, new UdmabufRange(memfd, 0, PAGE), 0));
+            }
+            assertTrue(udmabuf.liveBuffers().isEmpty());
+            assertTrue(sealAttempts.get() > 0);
+        }
+    }
+
     @Test
     void refusalsLeakNothingAndStopRevokes() {
         try (OsFixture f = new OsFixture()) {
