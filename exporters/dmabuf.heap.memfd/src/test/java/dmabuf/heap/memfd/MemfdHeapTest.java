@@ -206,7 +206,9 @@ class MemfdHeapTest {
             }
             assertEquals(0, OsFixture.openMemfds("dmabuf-heap:"));
             assertEquals(0, OsFixture.mappings("/memfd:dmabuf-heap:"));
-            assertEquals(fds, OsFixture.openFds(), "open fds before and after 400 cycles");
+            // the JVM may open a jar or two meanwhile (class loading); 400 leaked fds would be 400
+            long fdsGrown = OsFixture.openFds() - fds;
+            assertTrue(fdsGrown < 5, "open fds grew by " + fdsGrown + " over 400 cycles");
             // the JVM itself may map a little (JIT code, thread stacks); 400 leaked buffers would be 400+ lines
             long grown = OsFixture.mappings("") - maps;
             assertTrue(grown < 40, "mappings grew by " + grown + " over 400 cycles");

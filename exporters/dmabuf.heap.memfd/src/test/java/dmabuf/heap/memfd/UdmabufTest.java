@@ -264,7 +264,8 @@ class UdmabufTest {
                 f.caller.close(fd);
                 assertErrno(Errno.EINVAL, () -> udmabuf.create(f.caller, new UdmabufRange(memfd, 0, 8 * PAGE), 0));
             }
-            assertEquals(fdsBefore, OsFixture.openFds());
+            long fdsGrown = OsFixture.openFds() - fdsBefore; // class loading may open a jar; a leak would be 300+
+            assertTrue(fdsGrown < 5, "open fds grew by " + fdsGrown + " over 300 cycles");
             assertEquals(0, OsFixture.mappings("/memfd:udmabuf-test"));
             int held = udmabuf.create(f.caller, new UdmabufRange(memfd, 0, 4 * PAGE), 0);
             DmaBuf buf = f.caller.get(held);
