@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * address range first ({@code PROT_NONE}) and mapping each range over its place with {@code MAP_FIXED}, so the
  * region reads as one buffer while each page stays the file's page: no copy.
  */
+@SuppressWarnings("restricted") // giving the mapping its size and scope is the point of this class
 public final class MappedRegion implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment segment;

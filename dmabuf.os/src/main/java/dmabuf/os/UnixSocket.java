@@ -111,7 +111,7 @@ public final class UnixSocket implements AutoCloseable {
     public static UnixSocket connect(Path path) {
         int s = newSocket();
         try (Arena a = Arena.ofConfined()) {
-            Syscalls.call("connect(" + s + ", \"" + path + "\")", CONNECT, s, address(a, path), (int) (2 + SUN_PATH));
+            Syscalls.call("connect(" + s + ", \"" + path + "\")", CONNECT, s, address(a, path), 2 + SUN_PATH);
             return new UnixSocket(s);
         } catch (RuntimeException e) {
             Libc.close(s);
@@ -128,7 +128,7 @@ public final class UnixSocket implements AutoCloseable {
     public static Listener listen(Path path) {
         int s = newSocket();
         try (Arena a = Arena.ofConfined()) {
-            Syscalls.call("bind(" + s + ", \"" + path + "\")", BIND, s, address(a, path), (int) (2 + SUN_PATH));
+            Syscalls.call("bind(" + s + ", \"" + path + "\")", BIND, s, address(a, path), 2 + SUN_PATH);
             Syscalls.call("listen(" + s + ")", LISTEN, s, 4);
             return new Listener(s, path);
         } catch (RuntimeException e) {

@@ -81,6 +81,7 @@ class LibcTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closes a resource early on purpose
     void rangesOfTwoFilesReadAsOneRegionWithoutCopies() {
         assumeTrue(Libc.available(), NEEDS_LIBC);
         int a = Libc.memfdCreate("dmabuf:a", Libc.MFD_CLOEXEC);
@@ -101,7 +102,7 @@ class LibcTest {
                 assertEquals(0x22222222, both.segment().get(ValueLayout.JAVA_INT, 2 * 4096));
                 both.segment().set(ValueLayout.JAVA_INT, 2 * 4096 + 8, 0x33333333); // writes reach the file
                 assertEquals(0x33333333, rb.segment().get(ValueLayout.JAVA_INT, 8));
-                both.close();
+                both.close(); // early, on purpose: views must fail after it, and the try's close must be a no-op
                 assertTrue(both.isClosed());
                 assertThrows(IllegalStateException.class, () -> both.segment().get(ValueLayout.JAVA_INT, 0));
             }
