@@ -77,6 +77,34 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
     }
 
     @Override
+    public int osFd(DmaBuf dmaBuf, int flags) {
+        Buffer b = buffer(dmaBuf);
+        if ((flags & ~DmaBufUapi.O_CLOEXEC) != 0) {
+            throw Errors.einval(String.format("osFd flags 0x%x: only O_CLOEXEC (0x%x) or 0 are allowed", flags,
+                    DmaBufUapi.O_CLOEXEC));
+        }
+        b.checkLive();
+        if (b.owner() != client && client.existingHolding(b) == null) {
+            throw Errors.error(Errno.EACCES, "osFd of " + b + " by " + client.describe()
+                    + ", which holds no reference or fd of it: take one first (get)");
+        }
+        if (!b.implementsOp(dmabuf.core.buffer.OpsContract.Op.OS_FD)) {
+            throw Errors.einval("exporter '" + b.exporterName() + "' of " + b + " has no OS file descriptor (its "
+                    + "storage is not a file a native process could map); allocate from a heap backed by one, e.g. "
+                    + "memfd");
+        }
+        boolean closeOnExec = (flags & DmaBufUapi.O_CLOEXEC) != 0;
+        b.enter(); // a revoke waits for this call before release closes the exporter's fd
+        try {
+            return b.ops().osFd(b, closeOnExec);
+        } catch (Exception | LinkageError e) {
+            throw core.guard().failed(b, "osFd", e);
+        } finally {
+            b.exit();
+        }
+    }
+
+    @Override
     public void put(DmaBuf dmaBuf) {
         core.lifecycle().put(client, buffer(dmaBuf));
     }
