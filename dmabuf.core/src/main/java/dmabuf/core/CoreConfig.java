@@ -9,12 +9,23 @@ package dmabuf.core;
  * @param lockTimeoutMillis  the longest the core waits for a buffer's lock before failing with {@code ETIMEDOUT}
  * @param drainTimeoutMillis the longest a revoke waits for exporter calls in flight before it proceeds
  * @param leakHistory        how many leak reports the runtime DTO keeps
+ * @param leakSamplingInterval at SIMPLE and ADVANCED, one export in this many is tracked for drops without put
  */
 public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lockTimeoutMillis,
-        long drainTimeoutMillis, int leakHistory) {
+        long drainTimeoutMillis, int leakHistory, int leakSamplingInterval) {
+
+    /** Netty's default: tracking one buffer in 128 finds a steady leak soon and costs next to nothing. */
+    public static final int DEFAULT_LEAK_SAMPLING_INTERVAL = 128;
 
     /** The defaults the component uses when no configuration exists. */
     public static final CoreConfig DEFAULTS = new CoreConfig(1024, LeakReportLevel.SIMPLE, 2000, 2000, 256);
+
+    /** Settings with the default leak sampling interval. */
+    public CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lockTimeoutMillis, long drainTimeoutMillis,
+            int leakHistory) {
+        this(fdLimit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory,
+                DEFAULT_LEAK_SAMPLING_INTERVAL);
+    }
 
     /** Checks the ranges. */
     public CoreConfig {
@@ -31,26 +42,37 @@ public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lock
         if (leakHistory < 0) {
             throw new IllegalArgumentException("leak_history must not be negative, not " + leakHistory);
         }
+        if (leakSamplingInterval < 1) {
+            throw new IllegalArgumentException("leak_sampling_interval must be at least 1, not "
+                    + leakSamplingInterval);
+        }
     }
 
     /** This configuration with another fd limit. */
     public CoreConfig withFdLimit(int limit) {
-        return new CoreConfig(limit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+        return new CoreConfig(limit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory,
+                leakSamplingInterval);
     }
 
     /** This configuration with another leak report level. */
     public CoreConfig withLeakReportLevel(LeakReportLevel level) {
-        return new CoreConfig(fdLimit, level, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+        return new CoreConfig(fdLimit, level, lockTimeoutMillis, drainTimeoutMillis, leakHistory,
+                leakSamplingInterval);
+    }
+
+    /** This configuration with another leak sampling interval. */
+    public CoreConfig withLeakSamplingInterval(int interval) {
+        return new CoreConfig(fdLimit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory, interval);
     }
 
     /** This configuration with other timeouts. */
     public CoreConfig withTimeouts(long lockMillis, long drainMillis) {
-        return new CoreConfig(fdLimit, leakReportLevel, lockMillis, drainMillis, leakHistory);
+        return new CoreConfig(fdLimit, leakReportLevel, lockMillis, drainMillis, leakHistory, leakSamplingInterval);
     }
 
     /** The settings by their configuration keys, as the runtime DTO shows them. */
     public java.util.Map<String, Object> asProperties() {
         return java.util.Map.of("fd.limit", fdLimit, "leak.report.level", leakReportLevel.name(), "lock.timeout.ms",
-                lockTimeoutMillis, "drain.timeout.ms", drainTimeoutMillis, "leak.history", leakHistory);
+                lockTimeoutMillis, "drain.timeout.ms", drainTimeoutMillis, "leak.history", leakHistory, "leak.sampling.interval", leakSamplingInterval);
     }
 }
