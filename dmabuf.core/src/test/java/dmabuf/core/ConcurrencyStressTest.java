@@ -234,7 +234,7 @@ class ConcurrencyStressTest {
         // only the owners' references remain, nothing else is held anywhere
         RuntimeDTO dto = fx.core.snapshots().runtimeDTO();
         for (DmaBuf buf : bufs) {
-            assertEquals(expectedRefs, ((Buffer) buf).refCount(), () -> "refcount of " + buf);
+            assertEquals(expectedRefs, CoreFixture.raw(buf).refCount(), () -> "refcount of " + buf);
             BufferDTO b = dtoOf(dto, buf);
             assertEquals(expectedRefs, b.count);
             assertEquals(0, b.vmapCount, () -> "vmap count of " + buf);
@@ -246,7 +246,7 @@ class ConcurrencyStressTest {
             assertTrue(c.attachments().isEmpty(), () -> "attachments of " + c);
             assertTrue(c.mmaps().isEmpty(), () -> "mmaps of " + c);
             for (DmaBuf buf : bufs) {
-                Holding h = c.existingHolding((Buffer) buf);
+                Holding h = c.existingHolding(CoreFixture.raw(buf));
                 assertNotNull(h, () -> c + " lost its holding of " + buf);
                 assertEquals(1, h.refs(), () -> "references of " + c + " to " + buf);
                 assertEquals(0, h.vmaps(), () -> "vmaps of " + c + " of " + buf);
@@ -759,14 +759,14 @@ class ConcurrencyStressTest {
             assertTrue(victim.mmaps().isEmpty(), () -> "mmaps left: " + victim.mmaps());
             assertTrue(victim.holdings().isEmpty(), () -> "holdings left: " + victim.holdings());
             assertFalse(fx.core.clients().contains(victim));
-            Buffer sb = (Buffer) sharedBuf;
+            Buffer sb = CoreFixture.raw(sharedBuf);
             assertEquals(1, sb.refCount(), "only the exporter's reference remains on the shared buffer");
             assertEquals(0, sb.vmapCount());
             shared.assertBalanced(true);
             for (Tracked t : own) {
                 DmaBuf ob = ownBufs.get(t);
                 assertEquals(1, t.count("release"), () -> "the bundle's own buffers are revoked and released once: "
-                        + ob + " has " + ((Buffer) ob).refCount() + " reference(s), exporter calls " + t.calls);
+                        + ob + " has " + CoreFixture.raw(ob).refCount() + " reference(s), exporter calls " + t.calls);
                 t.assertBalanced(false);
                 t.assertNoOpAfterRelease();
             }

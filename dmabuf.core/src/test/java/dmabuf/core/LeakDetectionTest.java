@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -121,6 +122,22 @@ class LeakDetectionTest {
         List<LeakDTO> leaks = dropped(fx);
         assertEquals(2, leaks.size(), () -> LeakCheck.describe(leaks));
         assertNull(leaks.get(0).creationSite, "SIMPLE records no site");
+    }
+
+    @Test
+    void leakCheckFailsNamingTheDroppedBufferAndPassesOnceEverythingIsPut() {
+        CoreFixture fx = fixture(LeakReportLevel.PARANOID);
+        LeakCheck check = LeakCheck.of(() -> fx.core.snapshots().runtimeDTO()).start();
+        DmaBuf kept = fx.export(new TestExporter(PAGE), PAGE);
+        check.assertNoLeaks();
+        AssertionError stillThere = assertThrows(AssertionError.class, check::assertNothingAllocated);
+        assertTrue(stillThere.getMessage().contains("dma-buf " + kept.id()), stillThere.getMessage());
+        fx.exp.put(kept);
+        check.assertNothingAllocated();
+        long id = exportAndDropImportersReference(fx);
+        AssertionError e = assertThrows(AssertionError.class, check::assertNoLeaks);
+        assertTrue(e.getMessage().contains("dropped of dma-buf " + id + " held by bundle importer.bundle [20]"),
+                e.getMessage());
     }
 
     @Test

@@ -327,7 +327,7 @@ final class World {
     }
 
     Buffer handle(MBuf b) {
-        return (Buffer) bufs.get(b.index);
+        return CoreFixture.raw(bufs.get(b.index));
     }
 
     // ---- the operations -----------------------------------------------------------------------------------------
