@@ -203,7 +203,14 @@ public final class BufferLifecycle {
         if (b.state() != Buffer.State.LIVE) {
             return;
         }
-        notifyImporters(b);
+        try {
+            notifyImporters(b);
+        } catch (dmabuf.api.DmaBufException e) {
+            // a locked exporter op outlasting the lock timeout must not keep a buffer of a departed exporter live:
+            // revoke anyway; the teardown detaches what is attached once the op in flight has drained
+            core.log().warn("could not tell the importers of " + b + " before revoking it (" + e.getMessage()
+                    + "); revoking anyway");
+        }
         if (!b.transition(Buffer.State.REVOKED)) {
             return;
         }
