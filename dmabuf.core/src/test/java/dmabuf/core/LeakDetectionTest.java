@@ -141,6 +141,53 @@ class LeakDetectionTest {
     }
 
     @Test
+    void threadsMakingAndDroppingHandlesWhileTheCollectorRunsFindExactlyTheLeakedBuffers() throws Exception {
+        CoreFixture fx = fixture(LeakReportLevel.PARANOID);
+        int threads = 4;
+        int rounds = 300;
+        java.util.Set<Long> leaked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int seed = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        DmaBuf b = fx.exp.export(dmabuf.api.ExportInfo.builder(new TestExporter(PAGE), PAGE).build());
+                        boolean leak = (i + seed) % 25 == 0;
+                        if (leak) {
+                            fx.imp.get(b); // never put
+                            leaked.add(b.id());
+                        }
+                        int fd = fx.exp.fd(b, 0); // the export's reference moves into the fd
+                        DmaBuf again = fx.exp.get(fd);
+                        fx.exp.put(again);
+                        fx.exp.close(fd);
+                        if (i % 50 == seed) {
+                            System.gc(); // handles die while other threads make new ones
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var f : futures) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS); // a deadlock fails here, bounded
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        java.util.Set<Long> reported = new java.util.TreeSet<>();
+        dropped(fx).forEach(l -> {
+            assertEquals(20, l.bundleId, "only the importer holds references it cannot put");
+            reported.add(l.bufferId);
+        });
+        assertEquals(new java.util.TreeSet<>(leaked), reported, "exactly the leaked buffers are reported");
+        assertEquals(leaked.size(), fx.core.buffers().all().size(), "the leaked buffers stay until the stop");
+        fx.core.closeClient(fx.impClient);
+        assertEquals(0, fx.core.buffers().all().size());
+    }
+
+    @Test
     void releaseForgetsTheBuffer() {
         CoreFixture fx = fixture(LeakReportLevel.PARANOID);
         DmaBuf buf = fx.export(new TestExporter(PAGE), PAGE);

@@ -135,7 +135,7 @@ public final class LeakDetector {
     /** One tracked buffer: its current handle (weakly) and that handle's watch. */
     private final class Track {
         private final Buffer buffer;
-        private WeakReference<TrackedDmaBuf> current = new WeakReference<>(null);
+        private volatile WeakReference<TrackedDmaBuf> current = new WeakReference<>(null);
         private Watch watch;
         private boolean retired;
 
@@ -143,15 +143,25 @@ public final class LeakDetector {
             this.buffer = buffer;
         }
 
-        synchronized TrackedDmaBuf handle(Client client) {
+        TrackedDmaBuf handle(Client client) {
             TrackedDmaBuf h = current.get();
-            if (h == null && !retired) {
-                poll(); // a handle is due: report what earlier ones left behind first, as Netty does
-                h = new TrackedDmaBuf(buffer);
-                current = new WeakReference<>(h);
-                watch = new Watch(h, queue, this, client.describe());
+            if (h != null) {
+                return h;
             }
-            return h == null ? new TrackedDmaBuf(buffer) : h;
+            // a handle is due: report what earlier ones left behind first, as Netty does; outside this track's
+            // monitor, since reporting takes the monitors of other tracks
+            poll();
+            synchronized (this) {
+                h = current.get();
+                if (h == null) {
+                    h = new TrackedDmaBuf(buffer);
+                    if (!retired) {
+                        current = new WeakReference<>(h);
+                        watch = new Watch(h, queue, this, client.describe());
+                    }
+                }
+                return h;
+            }
         }
 
         synchronized void retire() {
