@@ -4,8 +4,12 @@ import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -41,6 +45,8 @@ public final class LeakDetector {
     private final AtomicLong exports = new AtomicLong();
     private final AtomicLong trackedCount = new AtomicLong();
     private final AtomicLong droppedCount = new AtomicLong();
+    /** Handles found unreachable while a holder had a registry call in progress: judged again at the next poll. */
+    private final Queue<Watch> deferred = new ConcurrentLinkedQueue<>();
 
     /**
      * @param config the settings in force (level and sampling interval)
@@ -96,6 +102,14 @@ public final class LeakDetector {
      */
     public int poll() {
         int found = 0;
+        Watch again;
+        List<Watch> retry = new ArrayList<>();
+        while ((again = deferred.poll()) != null) {
+            retry.add(again);
+        }
+        for (Watch w : retry) {
+            found += w.track.dropped(w);
+        }
         Reference<? extends TrackedDmaBuf> ref;
         while ((ref = queue.poll()) != null) {
             if (ref instanceof Watch w) {
@@ -177,6 +191,15 @@ public final class LeakDetector {
             synchronized (this) {
                 if (w != watch || retired) {
                     return 0; // a newer handle stands for the buffer now, or it was released meanwhile
+                }
+                // The core unwraps the handle at the start of a call, so the handle may become unreachable while
+                // that call still moves its reference (fd, put): judge only once the holders' calls are done.
+                for (Client c : buffer.holders()) {
+                    Holding h = c.existingHolding(buffer);
+                    if (h != null && h.refs() > 0 && c.callsInProgress() > 0) {
+                        deferred.add(w);
+                        return 0;
+                    }
                 }
                 watch = null;
             }
