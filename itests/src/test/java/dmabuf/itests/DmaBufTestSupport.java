@@ -23,13 +23,16 @@ import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.spi.reactors.PerSuite;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
 import org.osgi.framework.Filter;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceListener;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
@@ -37,49 +40,81 @@ import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 import org.osgi.util.tracker.ServiceTracker;
 
+import dmabuf.api.DmaBufException;
+import dmabuf.api.DmaBufRegistry;
+import dmabuf.api.Errno;
+import dmabuf.api.runtime.ClientDTO;
+import dmabuf.api.runtime.DmaBufRuntime;
+import dmabuf.api.runtime.LeakDTO;
+import dmabuf.api.runtime.RuntimeDTO;
+
 /**
  * Base class of the integration tests, in the style of the Felix SCR and Sling test bases: the framework
- * configuration, an injected {@link BundleContext}, service and bundle look-ups, and a watch on the OSGi Log Service
- * that fails a test when anything logged an ERROR it did not {@linkplain #expectError(String) expect}.
+ * configuration, an injected {@link BundleContext}, service and bundle look-ups, throwaway driver bundles
+ * ({@link ThrowawayBundles}), and two checks after every test method:
+ * <ul>
+ * <li>a watch on the OSGi Log Service fails the test when anything logged an ERROR it did not
+ * {@linkplain #expectError(String) expect};</li>
+ * <li>the core must be idle again: no buffer, attachment, fd, reference, vmap, mmap or CPU bracket held by any bundle
+ * (checked through {@link DmaBufRuntime}), and every leak the core reported during the test must have been
+ * {@linkplain #expectLeak(String, String) expected}.</li>
+ * </ul>
  *
- * <p><b>Reactor strategy: {@link PerClass}.</b> One framework per test class, shared by its test methods. Starting
- * Felix and installing a dozen bundles costs about a second, which {@code PerMethod} would pay for every method.
- * The price is that methods of one class see each other's side effects, so: a test that changes the framework
- * (stops, updates or uninstalls bundles, leaves configurations or services behind) must undo it, or live in a class
- * of its own annotated {@code @ExamReactorStrategy(PerMethod.class)}. Checks of the started runtime, like the smoke
- * tests, only read state and are the ideal case for sharing. The error-log check copes with sharing: each method
- * checks the ERROR entries logged since the previous method's check (the first method also covers the start-up).
+ * <p><b>Reactor strategy: {@link PerSuite}.</b> One framework for every test class in the JVM: {@link DmaBufSuiteIT}
+ * runs them all in it (about a second of start-up instead of one per class). The price is that tests see each
+ * other's side effects, so every test undoes what it changes (stops, updates or uninstalls bundles, configurations,
+ * services); the idle check above enforces the part that matters most. The classes that change the most
+ * (FileInstallIT, CoreRestartIT) run last in the suite. The error-log check copes with sharing: each method checks
+ * the ERROR entries logged since the previous method's check (the first method also covers the start-up).
  *
  * <p>Everything here runs inside the framework (in the probe bundle), except {@link #configuration()}, which Pax
  * Exam calls in the test JVM before it starts the framework.
  */
 @RunWith(PaxExam.class)
-@ExamReactorStrategy(PerClass.class)
+@ExamReactorStrategy(PerSuite.class)
 public abstract class DmaBufTestSupport {
 
     /** Default time to wait for services and component states, {@code -Ddmabuf.itest.timeout=...} (ms). */
     protected static final long TIMEOUT = Long.getLong("dmabuf.itest.timeout", 10_000L);
 
     /**
-     * The highest log sequence number already checked by an earlier test method in this framework. Static on
-     * purpose: the probe bundle, and with it this class, lives exactly as long as one framework.
+     * The highest log sequence number already checked by an earlier test method in this framework, as a system
+     * property named after the framework's UUID: one JVM runs one framework at a time, but each test class may
+     * come in its own probe bundle, so a static field would start over with every class.
      */
-    private static long checkedUpTo = -1;
+    private long checkedUpTo() {
+        return Long.parseLong(System.getProperty(checkedKey(), "-1"));
+    }
+
+    private void checkedUpTo(long sequence) {
+        System.setProperty(checkedKey(), Long.toString(Math.max(sequence, checkedUpTo())));
+    }
+
+    private String checkedKey() {
+        return "dmabuf.itest.log.checked." + bundleContext.getProperty(Constants.FRAMEWORK_UUID);
+    }
 
     @Inject
     protected BundleContext bundleContext;
 
     private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
+    private ServiceTracker<DmaBufRuntime, DmaBufRuntime> runtimeTracker;
     private final List<Pattern> expectedErrors = new ArrayList<>();
     private final Map<Long, LogEntry> errors = new ConcurrentSkipListMap<>();
     private LogReaderService logReader;
     private long testStartSequence;
     private final LogListener errorRecorder = this::record;
+    private final List<String[]> expectedLeaks = new ArrayList<>();
+    private final List<Bundle> installed = new ArrayList<>();
+    private final List<org.osgi.service.cm.Configuration> configurations = new ArrayList<>();
+    private long leakBaselineService = -1;
+    private long leakBaseline;
 
     /** Pax Exam calls this (on the test JVM side); subclasses add options by overriding {@link #extraOptions()}. */
     @Configuration
     public Option[] configuration() {
-        List<Option> options = new ArrayList<>(Arrays.asList(DmaBufOptions.all(getClass().getSimpleName())));
+        ThrowawayBundles.buildAll();
+        List<Option> options = new ArrayList<>(Arrays.asList(DmaBufOptions.all("suite-" + DmaBufOptions.FRAMEWORK)));
         options.addAll(Arrays.asList(extraOptions()));
         return options.toArray(new Option[0]);
     }
@@ -97,19 +132,266 @@ public abstract class DmaBufTestSupport {
         logReader.addLogListener(errorRecorder);
         readLogHistory();
         testStartSequence = newestSequence();
+        ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
+        if (ref != null) {
+            DmaBufRuntime runtime = bundleContext.getService(ref);
+            try {
+                leakBaselineService = (Long) ref.getProperty(Constants.SERVICE_ID);
+                leakBaseline = runtime.getRuntimeDTO().leaksReported;
+            } finally {
+                bundleContext.ungetService(ref);
+            }
+        }
     }
 
-    /** Fails the test if an unexpected ERROR was logged; then releases the services the test looked up. */
+    /**
+     * Uninstalls the bundles the test installed, waits for the core to be idle and checks the leaks it reported,
+     * fails the test if an unexpected ERROR was logged, then releases the services the test looked up.
+     */
     @After
     public final void checkErrorLogAndCleanUp() {
+        AssertionError failure = null;
+        try {
+            for (Bundle b : installed) {
+                uninstallQuietly(b);
+            }
+            installed.clear();
+            for (org.osgi.service.cm.Configuration c : configurations) {
+                c.delete();
+            }
+            configurations.clear();
+            checkCoreIsIdle();
+        } catch (AssertionError e) {
+            failure = e;
+        } catch (java.io.IOException e) {
+            failure = new AssertionError("cannot delete a configuration: " + e, e);
+        }
         try {
             if (logReader != null) {
                 checkErrorLog();
             }
+        } catch (AssertionError e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
         } finally {
             trackers.forEach(ServiceTracker::close);
             trackers.clear();
+            runtimeTracker = null;
         }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ core idle check
+
+    /**
+     * Declares that the core may report, during this test, leaks of {@code kind} (a {@code LeakDTO.KIND_*}) held by
+     * the bundle {@code symbolicName}. Any other leak reported during the test fails it. Valid for the current test
+     * method only; the test itself asserts how many it expects.
+     */
+    protected final void expectLeak(String symbolicName, String kind) {
+        expectedLeaks.add(new String[] {symbolicName, kind});
+    }
+
+    private void checkCoreIsIdle() {
+        RuntimeDTO[] last = new RuntimeDTO[1];
+        awaitCondition(DmaBufRuntime.class, () -> {
+            last[0] = runtime().getRuntimeDTO();
+            return busy(last[0]).isEmpty();
+        }, TIMEOUT, () -> "the core is not idle after the test: " + busy(last[0]));
+        RuntimeDTO dto = last[0];
+        ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
+        long since = ref != null && leakBaselineService == (Long) ref.getProperty(Constants.SERVICE_ID)
+            ? leakBaseline : 0; // a restarted core counts from 0
+        int fresh = (int) Math.min(dto.leaks.length, dto.leaksReported - since);
+        List<String> unexpected = new ArrayList<>();
+        for (int i = dto.leaks.length - fresh; i < dto.leaks.length; i++) {
+            LeakDTO leak = dto.leaks[i];
+            boolean expected = expectedLeaks.stream()
+                .anyMatch(e -> e[0].equals(leak.bundleSymbolicName) && e[1].equals(leak.kind));
+            if (!expected) {
+                unexpected.add(leak.bundleSymbolicName + " leaked " + leak.kind + " of buffer " + leak.bufferId
+                    + " ('" + leak.bufferName + "' of " + leak.exporterName + "): " + leak.detail);
+            }
+        }
+        expectedLeaks.clear();
+        if (!unexpected.isEmpty()) {
+            fail("Unexpected leak reports (declare expected ones with expectLeak):\n  "
+                + String.join("\n  ", unexpected));
+        }
+    }
+
+    /** What keeps the core from being idle: buffers, attachments, and whatever each bundle still holds. */
+    private static List<String> busy(RuntimeDTO dto) {
+        List<String> busy = new ArrayList<>();
+        if (dto == null) {
+            return List.of("no snapshot yet");
+        }
+        if (dto.buffers.length > 0 || dto.totalBytes != 0) {
+            busy.add(dto.buffers.length + " buffer(s), " + dto.totalBytes + " bytes not released: "
+                + Arrays.stream(dto.buffers).map(b -> b.id + " '" + b.name + "' of " + b.exporterName + " "
+                    + b.state + " count " + b.count).collect(Collectors.joining(", ")));
+        }
+        if (dto.attachments.length > 0) {
+            busy.add(dto.attachments.length + " attachment(s) linked");
+        }
+        for (ClientDTO c : dto.clients) {
+            if (c.openFds + c.references + c.attachments + c.vmaps + c.mmaps + c.cpuAccessBrackets
+                + c.exportedBuffers != 0) {
+                busy.add(c.symbolicName + " holds fds=" + c.openFds + " refs=" + c.references + " attachments="
+                    + c.attachments + " vmaps=" + c.vmaps + " mmaps=" + c.mmaps + " brackets="
+                    + c.cpuAccessBrackets + " exported=" + c.exportedBuffers);
+            }
+        }
+        return busy;
+    }
+
+    // ------------------------------------------------------------------------------------ bundles
+
+    /** Installs and starts the jar; the bundle is uninstalled after the test (if the test did not). */
+    protected final Bundle installAndStart(java.io.File jar) {
+        try {
+            Bundle b = bundleContext.installBundle(jar.toURI().toString());
+            installed.add(b);
+            b.start();
+            return b;
+        } catch (BundleException e) {
+            throw new AssertionError("cannot install and start " + jar + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Installs and starts a {@link ThrowawayBundles throwaway bundle}. */
+    protected final Bundle throwaway(String bsn) {
+        return installAndStart(ThrowawayBundles.file(bsn));
+    }
+
+    /** Uninstalls the bundle unless it is gone already. */
+    protected static void uninstallQuietly(Bundle b) {
+        if (b.getState() != Bundle.UNINSTALLED) {
+            try {
+                b.uninstall();
+            } catch (BundleException | IllegalStateException e) {
+                throw new AssertionError("cannot uninstall " + b.getSymbolicName() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * The dma-buf registry as {@code bundle} sees it (its own file table): got through that bundle's context, so the
+     * core attributes everything done with it to that bundle, and takes it all back when the bundle stops.
+     */
+    protected final DmaBufRegistry registryOf(Bundle bundle) {
+        BundleContext context = bundle.getBundleContext();
+        ServiceReference<DmaBufRegistry> ref = context.getServiceReference(DmaBufRegistry.class);
+        if (ref == null) {
+            awaitService(DmaBufRegistry.class, null, TIMEOUT);
+            ref = context.getServiceReference(DmaBufRegistry.class);
+        }
+        return context.getService(ref);
+    }
+
+    // ------------------------------------------------------------------------------------ the example pair
+
+    /**
+     * Configures the example exporter (PID dmabuf.exporter.example, any bundle location) for a stream of small
+     * frames, {@code intervalMs} apart; the configuration is deleted after the test.
+     */
+    protected final void configureExampleStream(int frames, long intervalMs) {
+        org.osgi.service.cm.ConfigurationAdmin admin =
+            awaitService(org.osgi.service.cm.ConfigurationAdmin.class, null, TIMEOUT);
+        try {
+            org.osgi.service.cm.Configuration c = admin.getConfiguration(DmaBufOptions.EXAMPLE_EXPORTER_BSN, "?");
+            java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+            props.put("frames", frames);
+            props.put("width", 64);
+            props.put("height", 32);
+            props.put("interval.ms", intervalMs);
+            props.put("pool.size", 3);
+            c.update(props);
+            configurations.add(c);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Installs and starts the example exporter (the pattern source) from target/bundles. */
+    protected final Bundle startExampleExporter() {
+        return installAndStart(DmaBufOptions.bundleFile(DmaBufOptions.EXAMPLE_EXPORTER_BSN));
+    }
+
+    /** Installs and starts the example importer (the CRC-32 sink) from target/bundles. */
+    protected final Bundle startExampleImporter() {
+        return installAndStart(DmaBufOptions.bundleFile(DmaBufOptions.EXAMPLE_IMPORTER_BSN));
+    }
+
+    /** Frames the CRC-32 sink has checked so far (a property of its SinkStatus service), or -1 without one. */
+    protected final long sinkFrames() {
+        Object frames = statusProperty("dmabuf.importer.example.SinkStatus", "frames");
+        return frames instanceof Long n ? n : -1;
+    }
+
+    /** The example exporter's stream state (running, done, failed, stopped), or null without one. */
+    protected final String producerState() {
+        return (String) statusProperty("dmabuf.exporter.example.ProducerStatus", "state");
+    }
+
+    /** Waits until the sink has checked {@code more} frames beyond {@code from}; returns the count then. */
+    protected final long awaitSinkFrames(long from, long more) {
+        long[] now = new long[1];
+        awaitCondition(DmaBufRuntime.class, () -> (now[0] = sinkFrames()) >= from + more, TIMEOUT,
+            () -> "the sink checked " + now[0] + " frame(s), waiting for " + (from + more) + "; producer "
+                + producerState() + ", " + statusProperty("dmabuf.exporter.example.ProducerStatus", "failure"));
+        return now[0];
+    }
+
+    private Object statusProperty(String objectClass, String key) {
+        try {
+            ServiceReference<?>[] refs = bundleContext.getAllServiceReferences(objectClass, null);
+            return refs == null ? null : refs[0].getProperty(key);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The core's runtime service (the current one: a restarted core publishes a new one). */
+    protected final DmaBufRuntime runtime() {
+        if (runtimeTracker == null) {
+            runtimeTracker = new ServiceTracker<>(bundleContext, DmaBufRuntime.class, null);
+            runtimeTracker.open();
+            trackers.add(runtimeTracker);
+        }
+        try {
+            DmaBufRuntime runtime = runtimeTracker.waitForService(TIMEOUT);
+            if (runtime == null) {
+                fail("No DmaBufRuntime service within " + TIMEOUT + " ms");
+            }
+            return runtime;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("Interrupted while waiting for the DmaBufRuntime", e);
+        }
+    }
+
+    /** Waits until the condition holds, re-checked whenever the core publishes a change. */
+    protected final void awaitRuntime(String what, BooleanSupplier condition) {
+        awaitCondition(DmaBufRuntime.class, condition, TIMEOUT, () -> "waiting for " + what);
+    }
+
+    /** Asserts that the call fails with {@code errno}; returns the exception for more checks. */
+    protected static DmaBufException assertErrno(Errno errno, Runnable call) {
+        try {
+            call.run();
+        } catch (DmaBufException e) {
+            if (e.errno() != errno) {
+                throw new AssertionError("expected " + errno + " but got " + e.errno() + ": " + e.getMessage(), e);
+            }
+            return e;
+        }
+        throw new AssertionError("expected " + errno + ", but the call succeeded");
     }
 
     private void checkErrorLog() {
@@ -119,13 +401,14 @@ public abstract class DmaBufTestSupport {
         readLogHistory();
         List<LogEntry> unexpected = new ArrayList<>();
         for (LogEntry entry : errors.values()) {
-            checkedUpTo = Math.max(checkedUpTo, entry.getSequence());
             if (!isExpected(entry)) {
                 unexpected.add(entry);
             }
         }
-        checkedUpTo = Math.max(checkedUpTo, newestSequence());
+        checkedUpTo(errors.isEmpty() ? newestSequence()
+            : Math.max(newestSequence(), ((ConcurrentSkipListMap<Long, LogEntry>) errors).lastKey()));
         errors.clear();
+        expectedErrors.clear();
         if (!unexpected.isEmpty()) {
             fail("Unexpected ERROR log entries (declare expected ones with expectError):\n"
                 + unexpected.stream().map(this::describe).collect(Collectors.joining("\n")));
@@ -142,7 +425,7 @@ public abstract class DmaBufTestSupport {
     }
 
     private void record(LogEntry entry) {
-        if (entry.getLogLevel() == LogLevel.ERROR && entry.getSequence() > checkedUpTo) {
+        if (entry.getLogLevel() == LogLevel.ERROR && entry.getSequence() > checkedUpTo()) {
             errors.putIfAbsent(entry.getSequence(), entry);
         }
     }
