@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -100,7 +99,7 @@ public abstract class DmaBufTestSupport {
     private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
     private ServiceTracker<DmaBufRuntime, DmaBufRuntime> runtimeTracker;
     private final List<Pattern> expectedErrors = new ArrayList<>();
-    private final Map<Long, LogEntry> errors = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Long, LogEntry> errors = new ConcurrentSkipListMap<>();
     private LogReaderService logReader;
     private long testStartSequence;
     private final LogListener errorRecorder = this::record;
@@ -405,8 +404,7 @@ public abstract class DmaBufTestSupport {
                 unexpected.add(entry);
             }
         }
-        checkedUpTo(errors.isEmpty() ? newestSequence()
-            : Math.max(newestSequence(), ((ConcurrentSkipListMap<Long, LogEntry>) errors).lastKey()));
+        checkedUpTo(errors.isEmpty() ? newestSequence() : Math.max(newestSequence(), errors.lastKey()));
         errors.clear();
         expectedErrors.clear();
         if (!unexpected.isEmpty()) {
