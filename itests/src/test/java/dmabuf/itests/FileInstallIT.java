@@ -44,6 +44,10 @@ public class FileInstallIT extends DmaBufTestSupport {
             writeConfig(cfg, 30);
             Files.copy(DmaBufOptions.bundleFile(V4L2).toPath(), jar.toPath(), StandardCopyOption.REPLACE_EXISTING);
 
+            // The bundle first, by name: the probe loads the CaptureDevice class only once FileInstall has started
+            // the new bundle, so it wires to that bundle's API package.
+            awaitRuntime("FileInstall started " + V4L2, () -> Arrays.stream(bundleContext.getBundles())
+                    .anyMatch(b -> V4L2.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE));
             CaptureDevice device = awaitService(CaptureDevice.class, "(" + CaptureDevice.DEVICE_NAME + "=" + DEVICE
                     + ")", TIMEOUT);
             awaitRuntime("the device's exporter listed", () -> listed(DEVICE));
