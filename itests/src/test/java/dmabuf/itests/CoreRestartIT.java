@@ -26,7 +26,7 @@ import dmabuf.api.runtime.RuntimeDTO;
  * throw, its handles are refused by the new core with ENODEV), and every exporter and importer binds to the new
  * core: the heaps register again, the example drivers stream again and are listed.
  */
-public class CoreRestartIT extends DmaBufTestSupport {
+public class CoreRestartIT extends ExampleStreamTestSupport {
     private static final long SIZE = 4 * DmaBufUapi.PAGE_SIZE;
 
     @Test

@@ -4,13 +4,10 @@ import static org.junit.Assert.fail;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.List;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import javax.inject.Inject;
@@ -33,18 +30,13 @@ import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.log.LogEntry;
-import org.osgi.service.log.LogLevel;
-import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 import org.osgi.util.tracker.ServiceTracker;
 
 import dmabuf.api.DmaBufException;
 import dmabuf.api.DmaBufRegistry;
 import dmabuf.api.Errno;
-import dmabuf.api.runtime.ClientDTO;
 import dmabuf.api.runtime.DmaBufRuntime;
-import dmabuf.api.runtime.LeakDTO;
 import dmabuf.api.runtime.RuntimeDTO;
 
 /**
@@ -76,36 +68,14 @@ public abstract class DmaBufTestSupport {
     /** Default time to wait for services and component states, {@code -Ddmabuf.itest.timeout=...} (ms). */
     protected static final long TIMEOUT = Long.getLong("dmabuf.itest.timeout", 10_000L);
 
-    /**
-     * The highest log sequence number already checked by an earlier test method in this framework, as a system
-     * property named after the framework's UUID: one JVM runs one framework at a time, but each test class may
-     * come in its own probe bundle, so a static field would start over with every class.
-     */
-    private long checkedUpTo() {
-        return Long.parseLong(System.getProperty(checkedKey(), "-1"));
-    }
-
-    private void checkedUpTo(long sequence) {
-        System.setProperty(checkedKey(), Long.toString(Math.max(sequence, checkedUpTo())));
-    }
-
-    private String checkedKey() {
-        return "dmabuf.itest.log.checked." + bundleContext.getProperty(Constants.FRAMEWORK_UUID);
-    }
-
     @Inject
     protected BundleContext bundleContext;
 
     private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
     private ServiceTracker<DmaBufRuntime, DmaBufRuntime> runtimeTracker;
-    private final List<Pattern> expectedErrors = new ArrayList<>();
-    private final ConcurrentSkipListMap<Long, LogEntry> errors = new ConcurrentSkipListMap<>();
-    private LogReaderService logReader;
-    private long testStartSequence;
-    private final LogListener errorRecorder = this::record;
+    private ErrorLogWatch errorLog;
     private final List<String[]> expectedLeaks = new ArrayList<>();
     private final List<Bundle> installed = new ArrayList<>();
-    private final List<org.osgi.service.cm.Configuration> configurations = new ArrayList<>();
     private long leakBaselineService = -1;
     private long leakBaseline;
 
@@ -127,10 +97,9 @@ public abstract class DmaBufTestSupport {
 
     @Before
     public final void startErrorLogWatch() {
-        logReader = awaitService(LogReaderService.class, null, TIMEOUT);
-        logReader.addLogListener(errorRecorder);
-        readLogHistory();
-        testStartSequence = newestSequence();
+        errorLog = new ErrorLogWatch(awaitService(LogReaderService.class, null, TIMEOUT),
+            bundleContext.getProperty(Constants.FRAMEWORK_UUID));
+        errorLog.start();
         ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
         if (ref != null) {
             DmaBufRuntime runtime = bundleContext.getService(ref);
@@ -151,23 +120,18 @@ public abstract class DmaBufTestSupport {
     public final void checkErrorLogAndCleanUp() {
         AssertionError failure = null;
         try {
-            for (Bundle b : installed) {
-                uninstallQuietly(b);
-            }
-            installed.clear();
-            for (org.osgi.service.cm.Configuration c : configurations) {
-                c.delete();
-            }
-            configurations.clear();
+            uninstallInstalled();
             checkCoreIsIdle();
         } catch (AssertionError e) {
             failure = e;
-        } catch (java.io.IOException e) {
-            failure = new AssertionError("cannot delete a configuration: " + e, e);
         }
         try {
-            if (logReader != null) {
-                checkErrorLog();
+            if (errorLog != null) {
+                List<String> unexpected = errorLog.stop();
+                if (!unexpected.isEmpty()) {
+                    fail("Unexpected ERROR log entries (declare expected ones with expectError):\n"
+                        + String.join("\n", unexpected));
+                }
             }
         } catch (AssertionError e) {
             if (failure == null) {
@@ -200,53 +164,17 @@ public abstract class DmaBufTestSupport {
         RuntimeDTO[] last = new RuntimeDTO[1];
         awaitCondition(DmaBufRuntime.class, () -> {
             last[0] = runtime().getRuntimeDTO();
-            return busy(last[0]).isEmpty();
-        }, TIMEOUT, () -> "the core is not idle after the test: " + busy(last[0]));
-        RuntimeDTO dto = last[0];
+            return CoreIdleCheck.busy(last[0]).isEmpty();
+        }, TIMEOUT, () -> "the core is not idle after the test: " + CoreIdleCheck.busy(last[0]));
         ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
         long since = ref != null && leakBaselineService == (Long) ref.getProperty(Constants.SERVICE_ID)
             ? leakBaseline : 0; // a restarted core counts from 0
-        int fresh = (int) Math.min(dto.leaks.length, dto.leaksReported - since);
-        List<String> unexpected = new ArrayList<>();
-        for (int i = dto.leaks.length - fresh; i < dto.leaks.length; i++) {
-            LeakDTO leak = dto.leaks[i];
-            boolean expected = expectedLeaks.stream()
-                .anyMatch(e -> e[0].equals(leak.bundleSymbolicName) && e[1].equals(leak.kind));
-            if (!expected) {
-                unexpected.add(leak.bundleSymbolicName + " leaked " + leak.kind + " of buffer " + leak.bufferId
-                    + " ('" + leak.bufferName + "' of " + leak.exporterName + "): " + leak.detail);
-            }
-        }
+        List<String> unexpected = CoreIdleCheck.unexpectedLeaks(last[0], since, expectedLeaks);
         expectedLeaks.clear();
         if (!unexpected.isEmpty()) {
             fail("Unexpected leak reports (declare expected ones with expectLeak):\n  "
                 + String.join("\n  ", unexpected));
         }
-    }
-
-    /** What keeps the core from being idle: buffers, attachments, and whatever each bundle still holds. */
-    private static List<String> busy(RuntimeDTO dto) {
-        List<String> busy = new ArrayList<>();
-        if (dto == null) {
-            return List.of("no snapshot yet");
-        }
-        if (dto.buffers.length > 0 || dto.totalBytes != 0) {
-            busy.add(dto.buffers.length + " buffer(s), " + dto.totalBytes + " bytes not released: "
-                + Arrays.stream(dto.buffers).map(b -> b.id + " '" + b.name + "' of " + b.exporterName + " "
-                    + b.state + " count " + b.count).collect(Collectors.joining(", ")));
-        }
-        if (dto.attachments.length > 0) {
-            busy.add(dto.attachments.length + " attachment(s) linked");
-        }
-        for (ClientDTO c : dto.clients) {
-            if (c.openFds + c.references + c.attachments + c.vmaps + c.mmaps + c.cpuAccessBrackets
-                + c.exportedBuffers != 0) {
-                busy.add(c.symbolicName + " holds fds=" + c.openFds + " refs=" + c.references + " attachments="
-                    + c.attachments + " vmaps=" + c.vmaps + " mmaps=" + c.mmaps + " brackets="
-                    + c.cpuAccessBrackets + " exported=" + c.exportedBuffers);
-            }
-        }
-        return busy;
     }
 
     // ------------------------------------------------------------------------------------ bundles
@@ -261,6 +189,14 @@ public abstract class DmaBufTestSupport {
         } catch (BundleException e) {
             throw new AssertionError("cannot install and start " + jar + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Uninstalls the bundles this test installed with {@link #installAndStart}, newest first. */
+    protected final void uninstallInstalled() {
+        for (int i = installed.size() - 1; i >= 0; i--) {
+            uninstallQuietly(installed.get(i));
+        }
+        installed.clear();
     }
 
     /** Installs and starts a {@link ThrowawayBundles throwaway bundle}. */
@@ -291,69 +227,6 @@ public abstract class DmaBufTestSupport {
             ref = context.getServiceReference(DmaBufRegistry.class);
         }
         return context.getService(ref);
-    }
-
-    // ------------------------------------------------------------------------------------ the example pair
-
-    /**
-     * Configures the example exporter (PID dmabuf.exporter.example, any bundle location) for a stream of small
-     * frames, {@code intervalMs} apart; the configuration is deleted after the test.
-     */
-    protected final void configureExampleStream(int frames, long intervalMs) {
-        org.osgi.service.cm.ConfigurationAdmin admin =
-            awaitService(org.osgi.service.cm.ConfigurationAdmin.class, null, TIMEOUT);
-        try {
-            org.osgi.service.cm.Configuration c = admin.getConfiguration(DmaBufOptions.EXAMPLE_EXPORTER_BSN, "?");
-            java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
-            props.put("frames", frames);
-            props.put("width", 64);
-            props.put("height", 32);
-            props.put("interval.ms", intervalMs);
-            props.put("pool.size", 3);
-            c.update(props);
-            configurations.add(c);
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** Installs and starts the example exporter (the pattern source) from target/bundles. */
-    protected final Bundle startExampleExporter() {
-        return installAndStart(DmaBufOptions.bundleFile(DmaBufOptions.EXAMPLE_EXPORTER_BSN));
-    }
-
-    /** Installs and starts the example importer (the CRC-32 sink) from target/bundles. */
-    protected final Bundle startExampleImporter() {
-        return installAndStart(DmaBufOptions.bundleFile(DmaBufOptions.EXAMPLE_IMPORTER_BSN));
-    }
-
-    /** Frames the CRC-32 sink has checked so far (a property of its SinkStatus service), or -1 without one. */
-    protected final long sinkFrames() {
-        Object frames = statusProperty("dmabuf.importer.example.SinkStatus", "frames");
-        return frames instanceof Long n ? n : -1;
-    }
-
-    /** The example exporter's stream state (running, done, failed, stopped), or null without one. */
-    protected final String producerState() {
-        return (String) statusProperty("dmabuf.exporter.example.ProducerStatus", "state");
-    }
-
-    /** Waits until the sink has checked {@code more} frames beyond {@code from}; returns the count then. */
-    protected final long awaitSinkFrames(long from, long more) {
-        long[] now = new long[1];
-        awaitCondition(DmaBufRuntime.class, () -> (now[0] = sinkFrames()) >= from + more, TIMEOUT,
-            () -> "the sink checked " + now[0] + " frame(s), waiting for " + (from + more) + "; producer "
-                + producerState() + ", " + statusProperty("dmabuf.exporter.example.ProducerStatus", "failure"));
-        return now[0];
-    }
-
-    private Object statusProperty(String objectClass, String key) {
-        try {
-            ServiceReference<?>[] refs = bundleContext.getAllServiceReferences(objectClass, null);
-            return refs == null ? null : refs[0].getProperty(key);
-        } catch (InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** The core's runtime service (the current one: a restarted core publishes a new one). */
@@ -393,74 +266,13 @@ public abstract class DmaBufTestSupport {
         throw new AssertionError("expected " + errno + ", but the call succeeded");
     }
 
-    private void checkErrorLog() {
-        logReader.removeLogListener(errorRecorder);
-        // The Log Service adds an entry to its history before it hands it to the listeners (on another thread),
-        // so the history has everything logged so far, even what the listener has not seen yet.
-        readLogHistory();
-        List<LogEntry> unexpected = new ArrayList<>();
-        for (LogEntry entry : errors.values()) {
-            if (!isExpected(entry)) {
-                unexpected.add(entry);
-            }
-        }
-        checkedUpTo(errors.isEmpty() ? newestSequence() : Math.max(newestSequence(), errors.lastKey()));
-        errors.clear();
-        expectedErrors.clear();
-        if (!unexpected.isEmpty()) {
-            fail("Unexpected ERROR log entries (declare expected ones with expectError):\n"
-                + unexpected.stream().map(this::describe).collect(Collectors.joining("\n")));
-        }
-    }
-
     /**
      * Declares that this test expects ERROR log entries whose message, or the message of their exception,
      * matches {@code regex} ({@link java.util.regex.Matcher#find() find}, not a full match). Such entries do not
      * fail the test. Valid for the current test method only.
      */
     protected final void expectError(String regex) {
-        expectedErrors.add(Pattern.compile(regex));
-    }
-
-    private void record(LogEntry entry) {
-        if (entry.getLogLevel() == LogLevel.ERROR && entry.getSequence() > checkedUpTo()) {
-            errors.putIfAbsent(entry.getSequence(), entry);
-        }
-    }
-
-    private void readLogHistory() {
-        for (Enumeration<LogEntry> log = logReader.getLog(); log.hasMoreElements();) {
-            record(log.nextElement());
-        }
-    }
-
-    private long newestSequence() {
-        Enumeration<LogEntry> log = logReader.getLog(); // newest first
-        return log.hasMoreElements() ? log.nextElement().getSequence() : -1;
-    }
-
-    private boolean isExpected(LogEntry entry) {
-        for (Pattern p : expectedErrors) {
-            if (p.matcher(String.valueOf(entry.getMessage())).find()
-                || entry.getException() != null
-                    && p.matcher(String.valueOf(entry.getException().getMessage())).find()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private String describe(LogEntry e) {
-        String text = "  [" + e.getSequence() + (e.getSequence() <= testStartSequence ? ", before this test" : "")
-            + "] "
-            + (e.getBundle() == null ? "?" : e.getBundle().getSymbolicName()) + " " + e.getLoggerName()
-            + ": " + e.getMessage();
-        if (e.getException() != null) {
-            java.io.StringWriter trace = new java.io.StringWriter();
-            e.getException().printStackTrace(new java.io.PrintWriter(trace));
-            text += "\n" + trace;
-        }
-        return text;
+        errorLog.expect(regex);
     }
 
     // ------------------------------------------------------------------------------------------- look-ups

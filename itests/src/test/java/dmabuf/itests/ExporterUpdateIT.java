@@ -28,7 +28,7 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * {@code -Ddmabuf.itest.updates} times (default 3) in one test; a frame exported before the new exporter's
  * whiteboard service was known to the core would log an ERROR and fail the test.
  */
-public class ExporterUpdateIT extends DmaBufTestSupport {
+public class ExporterUpdateIT extends ExampleStreamTestSupport {
     private static final int UPDATES = Integer.getInteger("dmabuf.itest.updates", 3);
 
     @Test

@@ -18,7 +18,7 @@ import dmabuf.api.runtime.RuntimeDTO;
  * before the core: the exporter then exports the moment the registry appears, and the core must already know its
  * exporter service (it opens its whiteboard tracking before it publishes the registry).
  */
-public class StartOrderIT extends DmaBufTestSupport {
+public class StartOrderIT extends ExampleStreamTestSupport {
 
     @Test
     public void importerFirstThenExporter() {
