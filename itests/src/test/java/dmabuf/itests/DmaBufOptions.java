@@ -29,11 +29,12 @@ public final class DmaBufOptions {
     public static final String API_BSN = "dmabuf.api";
     public static final String CORE_BSN = "dmabuf.core";
     /**
-     * The physical memory service and the driver bundles built on it, installed and started with the framework.
-     * The pipeline bundles go here too when they land (PipelineIT then finds them started).
+     * The physical memory service, the driver bundles built on it and the pipeline, installed and started with the
+     * framework (PipelineIT finds them started).
      */
     public static final String[] DRIVER_BSNS = {"dmabuf.memory", "dmabuf.heap", "dmabuf.exporter.scanout",
-        "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu"};
+        "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu", "dmabuf.importer.gpu", "dmabuf.importer.display",
+        "dmabuf.importer.encoder", "dmabuf.pipeline"};
     /** The example driver pair: in target/bundles but not installed; the tests that need them install them. */
     public static final String EXAMPLE_EXPORTER_BSN = "dmabuf.exporter.example";
     public static final String EXAMPLE_IMPORTER_BSN = "dmabuf.importer.example";

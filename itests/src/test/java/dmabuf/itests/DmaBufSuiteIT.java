@@ -10,7 +10,7 @@ import org.junit.runners.Suite.SuiteClasses;
  * <p>
  * The order matters only at the end: the classes that change the framework the most run last, FileInstallIT
  * (replaces the V4L2 bundle by a hot-deployed one, then restores it) and CoreRestartIT (restarts the core).
- * PipelineIT goes before them when the pipeline bundles land.
+ * PipelineIT runs before FileInstallIT, which uninstalls the V4L2 bundle the pipeline is wired to.
  */
 @RunWith(Suite.class)
 @SuiteClasses({
@@ -21,6 +21,7 @@ import org.junit.runners.Suite.SuiteClasses;
     ImporterLeakIT.class,
     StartOrderIT.class,
     ExporterUpdateIT.class,
+    PipelineIT.class,
     FileInstallIT.class,
     CoreRestartIT.class,
 })

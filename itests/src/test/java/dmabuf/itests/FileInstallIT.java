@@ -7,6 +7,8 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
@@ -14,13 +16,13 @@ import java.util.Arrays;
 import org.junit.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.ServiceReference;
 
 import dmabuf.api.DmaBuf;
 import dmabuf.api.DmaBufRegistry;
 import dmabuf.api.DmaBufUapi;
 import dmabuf.api.runtime.BufferDTO;
 import dmabuf.api.runtime.RuntimeDTO;
-import dmabuf.exporter.v4l2.api.CaptureDevice;
 
 /**
  * Hot deployment with Apache FileInstall: the V4L2 exporter's jar and a factory configuration dropped into the
@@ -31,6 +33,7 @@ import dmabuf.exporter.v4l2.api.CaptureDevice;
 public class FileInstallIT extends DmaBufTestSupport {
     private static final String V4L2 = "dmabuf.exporter.v4l2";
     private static final String DEVICE = "videoit";
+    private static final String CAPTURE_DEVICE = "dmabuf.exporter.v4l2.api.CaptureDevice";
 
     @Test
     public void dropChangeAndDeleteAnExporterJarAndItsConfiguration() throws Exception {
@@ -44,23 +47,18 @@ public class FileInstallIT extends DmaBufTestSupport {
             writeConfig(cfg, 30);
             Files.copy(DmaBufOptions.bundleFile(V4L2).toPath(), jar.toPath(), StandardCopyOption.REPLACE_EXISTING);
 
-            // The bundle first, by name: the probe loads the CaptureDevice class only once FileInstall has started
-            // the new bundle, so it wires to that bundle's API package.
-            awaitRuntime("FileInstall started " + V4L2, () -> Arrays.stream(bundleContext.getBundles())
-                    .anyMatch(b -> V4L2.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE));
-            CaptureDevice device = awaitService(CaptureDevice.class, "(" + CaptureDevice.DEVICE_NAME + "=" + DEVICE
-                    + ")", TIMEOUT);
             awaitRuntime("the device's exporter listed", () -> listed(DEVICE));
-            assertEquals(30, device.fps());
+            Device device = new Device(deviceService());
+            assertEquals(30, device.call("fps"));
 
             DmaBufRegistry registry = awaitService(DmaBufRegistry.class, null, TIMEOUT);
-            assertEquals(1, device.requestBuffers(1));
-            DmaBuf buf = registry.get(device.exportBuffer(0, DmaBufUapi.O_RDWR));
+            assertEquals(1, device.call("requestBuffers", 1));
+            DmaBuf buf = registry.get((DmaBuf) device.call("exportBuffer", 0, DmaBufUapi.O_RDWR));
             MemorySegment view = registry.vmap(buf);
             view.set(ValueLayout.JAVA_INT, 0, 0xCAFE);
 
             writeConfig(cfg, 5); // FileInstall updates the configuration: the device applies it in place
-            awaitCondition(CaptureDevice.class, () -> device.fps() == 5, TIMEOUT, () -> "fps 5 applied");
+            awaitRuntime("fps 5 applied", () -> Integer.valueOf(5).equals(device.call("fps")));
             RuntimeDTO dto = runtime().getRuntimeDTO();
             BufferDTO listed = Arrays.stream(dto.buffers).filter(b -> b.id == buf.id()).findFirst().orElseThrow();
             assertEquals("the reconfiguration revoked nothing", BufferDTO.STATE_LIVE, listed.state);
@@ -68,7 +66,7 @@ public class FileInstallIT extends DmaBufTestSupport {
 
             registry.vunmap(buf, view);
             registry.put(buf);
-            assertEquals(0, device.requestBuffers(0));
+            assertEquals(0, device.call("requestBuffers", 0));
 
             Files.delete(cfg.toPath());
             Files.delete(jar.toPath());
@@ -78,6 +76,43 @@ public class FileInstallIT extends DmaBufTestSupport {
             Files.deleteIfExists(jar.toPath());
             awaitRuntime("FileInstall removed its bundle", () -> bundles(V4L2) == 0);
             reinstall(location);
+        }
+    }
+
+    /**
+     * The capture device service of the hot-deployed bundle, used through reflection on its own CaptureDevice
+     * interface: the probe must not wire to the API package of a bundle this test uninstalls (a later refresh of that
+     * bundle would restart the probe), and other tests have wired it to the preinstalled bundle's package already.
+     */
+    private Object deviceService() {
+        ServiceReference<?>[][] refs = new ServiceReference<?>[1][];
+        awaitRuntime("the capture device service " + DEVICE, () -> {
+            try {
+                refs[0] = bundleContext.getAllServiceReferences(CAPTURE_DEVICE, "(dmabuf.v4l2.device=" + DEVICE + ")");
+            } catch (org.osgi.framework.InvalidSyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+            return refs[0] != null;
+        });
+        return bundleContext.getService(refs[0][0]);
+    }
+
+    /** Calls the CaptureDevice methods of a service object whose interface the probe does not import. */
+    private record Device(Object service) {
+        Object call(String method, Object... args) {
+            try {
+                Class<?> api = service.getClass().getClassLoader().loadClass(CAPTURE_DEVICE);
+                for (Method m : api.getMethods()) {
+                    if (m.getName().equals(method) && m.getParameterCount() == args.length) {
+                        return m.invoke(service, args);
+                    }
+                }
+                throw new AssertionError("no method " + method + " in " + CAPTURE_DEVICE);
+            } catch (InvocationTargetException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new AssertionError(e.getCause());
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
         }
     }
 
