@@ -141,7 +141,10 @@ public final class DmaBufOptions {
             frameworkProperty("felix.fileinstall.dir").value(freshDeployDir().getPath()),
             frameworkProperty("felix.fileinstall.poll").value("100"),
             frameworkProperty("felix.fileinstall.noInitialDelay").value("true"),
-            frameworkProperty("felix.fileinstall.log.level").value("2"));
+            frameworkProperty("felix.fileinstall.log.level").value("2"),
+            // Not the other way round: FileInstall must not write the tests' ConfigAdmin configurations to the folder
+            // (it also logs an ERROR when one is deleted while it saves it, seen on Equinox).
+            frameworkProperty("felix.fileinstall.enableConfigSave").value("false"));
     }
 
     /**

@@ -109,7 +109,10 @@ public class FileInstallIT extends DmaBufTestSupport {
                 }
                 throw new AssertionError("no method " + method + " in " + CAPTURE_DEVICE);
             } catch (InvocationTargetException e) {
-                throw e.getCause() instanceof RuntimeException r ? r : new AssertionError(e.getCause());
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r; // e.g. the device's DmaBufException
+                }
+                throw new AssertionError(e.getCause());
             } catch (ReflectiveOperationException e) {
                 throw new AssertionError(e);
             }
