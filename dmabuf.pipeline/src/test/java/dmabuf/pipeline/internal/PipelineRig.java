@@ -110,6 +110,8 @@ final class PipelineRig implements AutoCloseable {
     static final class RecordingDisplay implements Display {
         private final Display delegate;
         final List<Long> crcs = new ArrayList<>();
+        /** The flip (counting from 0) that fails with EIO, as a broken display would; -1 for none. */
+        volatile int failAtFlip = -1;
 
         RecordingDisplay(Display delegate) {
             this.delegate = delegate;
@@ -127,6 +129,11 @@ final class PipelineRig implements AutoCloseable {
 
         @Override
         public ScanoutResult pageFlip(DmaBuf fb, Framebuffer layout) {
+            synchronized (crcs) {
+                if (crcs.size() == failAtFlip) {
+                    throw new dmabuf.api.DmaBufException(dmabuf.api.Errno.EIO, "crtc underrun at flip " + failAtFlip);
+                }
+            }
             ScanoutResult r = delegate.pageFlip(fb, layout);
             synchronized (crcs) {
                 crcs.add(r.crc());
