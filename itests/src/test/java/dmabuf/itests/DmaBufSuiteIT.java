@@ -21,6 +21,7 @@ import org.junit.runners.Suite.SuiteClasses;
     ImporterLeakIT.class,
     StartOrderIT.class,
     ExporterUpdateIT.class,
+    SyncIT.class,
     PipelineIT.class,
     FileInstallIT.class,
     CoreRestartIT.class,
