@@ -303,7 +303,7 @@ public final class BufferLifecycle {
 
     private boolean tryLock(Buffer b) {
         try {
-            b.lock(core.config().lockTimeoutMillis());
+            b.lockForTeardown(core.config().lockTimeoutMillis());
             return true;
         } catch (dmabuf.api.DmaBufException e) {
             core.log().error("tearing down " + b + " without its lock: " + e.getMessage(), e);

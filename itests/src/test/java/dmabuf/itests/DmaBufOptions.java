@@ -28,10 +28,19 @@ public final class DmaBufOptions {
     /** Symbolic names of the reactor's bundles (= folder name = artifactId, see the root bnd.bnd). */
     public static final String API_BSN = "dmabuf.api";
     public static final String CORE_BSN = "dmabuf.core";
-    /** The OS bindings, the physical memory service and the driver bundles built on them. */
+    /**
+     * The OS bindings, the physical memory service, the driver bundles built on them and the pipeline, installed and
+     * started with the framework (PipelineIT and OsFdIT find them started).
+     */
     public static final String[] DRIVER_BSNS = {"dmabuf.os", "dmabuf.memory", "dmabuf.heap", "dmabuf.exporter.scanout",
         "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu", "dmabuf.importer.gpu", "dmabuf.importer.display",
         "dmabuf.importer.encoder", "dmabuf.pipeline", "dmabuf.heap.memfd"};
+    /** The example driver pair: in target/bundles but not installed; the tests that need them install them. */
+    public static final String EXAMPLE_EXPORTER_BSN = "dmabuf.exporter.example";
+    public static final String EXAMPLE_IMPORTER_BSN = "dmabuf.importer.example";
+
+    /** Which framework runs the tests: {@code felix} or {@code equinox} (set by the failsafe execution). */
+    public static final String FRAMEWORK = System.getProperty("dmabuf.itest.framework", "felix");
 
     /** Level of SCR's own log messages: {@code -Ddmabuf.itest.loglevel=debug} on the Maven command line. */
     public static final String LOG_LEVEL = System.getProperty("dmabuf.itest.loglevel", "warn");
@@ -47,6 +56,16 @@ public final class DmaBufOptions {
     /** Scratch space of the tests (Pax Exam's probes, the Felix bundle cache): always under target/. */
     static File workDir() {
         return new File(System.getProperty("dmabuf.itest.work", "target/paxexam")).getAbsoluteFile();
+    }
+
+    /** A jar in target/bundles by its version-less file name, for tests that install bundles themselves. */
+    public static File bundleFile(String name) {
+        return new File(bundlesDir(), name + ".jar");
+    }
+
+    /** The folder FileInstall watches (empty when the framework starts). */
+    public static File deployDir() {
+        return new File(workDir(), "deploy-" + FRAMEWORK);
     }
 
     /** A jar from target/bundles by its version-less file name (stripVersion), e.g. {@code org.apache.felix.scr}. */
@@ -79,7 +98,9 @@ public final class DmaBufOptions {
             bundleJar("org.osgi.service.component"),
             bundleJar("org.apache.felix.scr"),
             bundleJar("org.apache.felix.configadmin"),
-            bundleJar("org.apache.felix.metatype"));
+            bundleJar("org.apache.felix.metatype"),
+            // Hot deployment (FileInstallIT): after the bundles under test, so it never installs one of them.
+            bundleJar("org.apache.felix.fileinstall").startLevel(Constants.START_LEVEL_TEST_BUNDLE - 1));
     }
 
     /** The bundles under test, as built by this reactor. */
@@ -113,7 +134,17 @@ public final class DmaBufOptions {
             frameworkProperty("ds.service.changecount.timeout").value("100"),
             // The Log Service keeps this many entries for LogReaderService.getLog() (default 100): the tests read
             // that history to see errors logged before their LogListener was registered.
-            frameworkProperty("org.apache.felix.log.maxSize").value("10000"));
+            frameworkProperty("org.apache.felix.log.maxSize").value("10000"),
+            // Equinox has its own Log Service, which keeps no history unless told to.
+            frameworkProperty("equinox.log.history.max").value("10000"),
+            // FileInstall: a folder of this framework's, polled often so the hot-deploy test is quick.
+            frameworkProperty("felix.fileinstall.dir").value(freshDeployDir().getPath()),
+            frameworkProperty("felix.fileinstall.poll").value("100"),
+            frameworkProperty("felix.fileinstall.noInitialDelay").value("true"),
+            frameworkProperty("felix.fileinstall.log.level").value("2"),
+            // Not the other way round: FileInstall must not write the tests' ConfigAdmin configurations to the folder
+            // (it also logs an ERROR when one is deleted while it saves it, seen on Equinox).
+            frameworkProperty("felix.fileinstall.enableConfigSave").value("false"));
     }
 
     /**
@@ -126,6 +157,22 @@ public final class DmaBufOptions {
         return composite(
             bundleJar("slf4j-api").startLevel(Constants.START_LEVEL_SYSTEM_BUNDLES),
             bundleJar("slf4j-simple").startLevel(Constants.START_LEVEL_SYSTEM_BUNDLES));
+    }
+
+    private static File freshDeployDir() {
+        File dir = deployDir();
+        File[] old = dir.listFiles();
+        if (old != null) {
+            for (File f : old) {
+                if (!f.delete()) {
+                    throw new IllegalStateException("cannot empty " + dir + ": " + f);
+                }
+            }
+        }
+        if (!dir.isDirectory() && !dir.mkdirs()) {
+            throw new IllegalStateException("cannot create " + dir);
+        }
+        return dir;
     }
 
     /** Everything a dmabuf test framework consists of. */

@@ -4,14 +4,10 @@ import static org.junit.Assert.fail;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Enumeration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import javax.inject.Inject;
@@ -23,63 +19,71 @@ import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
-import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.spi.reactors.PerSuite;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
 import org.osgi.framework.Filter;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceListener;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
-import org.osgi.service.log.LogEntry;
-import org.osgi.service.log.LogLevel;
-import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
 import org.osgi.util.tracker.ServiceTracker;
 
+import dmabuf.api.DmaBufException;
+import dmabuf.api.DmaBufRegistry;
+import dmabuf.api.Errno;
+import dmabuf.api.runtime.DmaBufRuntime;
+import dmabuf.api.runtime.RuntimeDTO;
+
 /**
  * Base class of the integration tests, in the style of the Felix SCR and Sling test bases: the framework
- * configuration, an injected {@link BundleContext}, service and bundle look-ups, and a watch on the OSGi Log Service
- * that fails a test when anything logged an ERROR it did not {@linkplain #expectError(String) expect}.
+ * configuration, an injected {@link BundleContext}, service and bundle look-ups, throwaway driver bundles
+ * ({@link ThrowawayBundles}), and two checks after every test method:
+ * <ul>
+ * <li>a watch on the OSGi Log Service fails the test when anything logged an ERROR it did not
+ * {@linkplain #expectError(String) expect};</li>
+ * <li>the core must be idle again: no buffer, attachment, fd, reference, vmap, mmap or CPU bracket held by any bundle
+ * (checked through {@link DmaBufRuntime}), and every leak the core reported during the test must have been
+ * {@linkplain #expectLeak(String, String) expected}.</li>
+ * </ul>
  *
- * <p><b>Reactor strategy: {@link PerClass}.</b> One framework per test class, shared by its test methods. Starting
- * Felix and installing a dozen bundles costs about a second, which {@code PerMethod} would pay for every method.
- * The price is that methods of one class see each other's side effects, so: a test that changes the framework
- * (stops, updates or uninstalls bundles, leaves configurations or services behind) must undo it, or live in a class
- * of its own annotated {@code @ExamReactorStrategy(PerMethod.class)}. Checks of the started runtime, like the smoke
- * tests, only read state and are the ideal case for sharing. The error-log check copes with sharing: each method
- * checks the ERROR entries logged since the previous method's check (the first method also covers the start-up).
+ * <p><b>Reactor strategy: {@link PerSuite}.</b> One framework for every test class in the JVM: {@link DmaBufSuiteIT}
+ * runs them all in it (about a second of start-up instead of one per class). The price is that tests see each
+ * other's side effects, so every test undoes what it changes (stops, updates or uninstalls bundles, configurations,
+ * services); the idle check above enforces the part that matters most. The classes that change the most
+ * (FileInstallIT, CoreRestartIT) run last in the suite. The error-log check copes with sharing: each method checks
+ * the ERROR entries logged since the previous method's check (the first method also covers the start-up).
  *
  * <p>Everything here runs inside the framework (in the probe bundle), except {@link #configuration()}, which Pax
  * Exam calls in the test JVM before it starts the framework.
  */
 @RunWith(PaxExam.class)
-@ExamReactorStrategy(PerClass.class)
+@ExamReactorStrategy(PerSuite.class)
 public abstract class DmaBufTestSupport {
 
     /** Default time to wait for services and component states, {@code -Ddmabuf.itest.timeout=...} (ms). */
     protected static final long TIMEOUT = Long.getLong("dmabuf.itest.timeout", 10_000L);
 
-    /**
-     * The highest log sequence number already checked by an earlier test method in this framework. Static on
-     * purpose: the probe bundle, and with it this class, lives exactly as long as one framework.
-     */
-    private static long checkedUpTo = -1;
-
     @Inject
     protected BundleContext bundleContext;
 
     private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
-    private final List<Pattern> expectedErrors = new ArrayList<>();
-    private final Map<Long, LogEntry> errors = new ConcurrentSkipListMap<>();
-    private LogReaderService logReader;
-    private long testStartSequence;
-    private final LogListener errorRecorder = this::record;
+    private ServiceTracker<DmaBufRuntime, DmaBufRuntime> runtimeTracker;
+    private ErrorLogWatch errorLog;
+    private final List<String[]> expectedLeaks = new ArrayList<>();
+    private final List<Bundle> installed = new ArrayList<>();
+    private long leakBaselineService = -1;
+    private long leakBaseline;
 
     /** Pax Exam calls this (on the test JVM side); subclasses add options by overriding {@link #extraOptions()}. */
     @Configuration
     public Option[] configuration() {
-        List<Option> options = new ArrayList<>(Arrays.asList(DmaBufOptions.all(getClass().getSimpleName())));
+        ThrowawayBundles.buildAll();
+        List<Option> options = new ArrayList<>(Arrays.asList(DmaBufOptions.all("suite-" + DmaBufOptions.FRAMEWORK)));
         options.addAll(Arrays.asList(extraOptions()));
         return options.toArray(new Option[0]);
     }
@@ -93,43 +97,173 @@ public abstract class DmaBufTestSupport {
 
     @Before
     public final void startErrorLogWatch() {
-        logReader = awaitService(LogReaderService.class, null, TIMEOUT);
-        logReader.addLogListener(errorRecorder);
-        readLogHistory();
-        testStartSequence = newestSequence();
+        errorLog = new ErrorLogWatch(awaitService(LogReaderService.class, null, TIMEOUT),
+            bundleContext.getProperty(Constants.FRAMEWORK_UUID));
+        errorLog.start();
+        ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
+        if (ref != null) {
+            DmaBufRuntime runtime = bundleContext.getService(ref);
+            try {
+                leakBaselineService = (Long) ref.getProperty(Constants.SERVICE_ID);
+                leakBaseline = runtime.getRuntimeDTO().leaksReported;
+            } finally {
+                bundleContext.ungetService(ref);
+            }
+        }
     }
 
-    /** Fails the test if an unexpected ERROR was logged; then releases the services the test looked up. */
+    /**
+     * Uninstalls the bundles the test installed, waits for the core to be idle and checks the leaks it reported,
+     * fails the test if an unexpected ERROR was logged, then releases the services the test looked up.
+     */
     @After
     public final void checkErrorLogAndCleanUp() {
+        AssertionError failure = null;
         try {
-            if (logReader != null) {
-                checkErrorLog();
+            uninstallInstalled();
+            checkCoreIsIdle();
+        } catch (AssertionError e) {
+            failure = e;
+        }
+        try {
+            if (errorLog != null) {
+                List<String> unexpected = errorLog.stop();
+                if (!unexpected.isEmpty()) {
+                    fail("Unexpected ERROR log entries (declare expected ones with expectError):\n"
+                        + String.join("\n", unexpected));
+                }
+            }
+        } catch (AssertionError e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
             }
         } finally {
             trackers.forEach(ServiceTracker::close);
             trackers.clear();
+            runtimeTracker = null;
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
-    private void checkErrorLog() {
-        logReader.removeLogListener(errorRecorder);
-        // The Log Service adds an entry to its history before it hands it to the listeners (on another thread),
-        // so the history has everything logged so far, even what the listener has not seen yet.
-        readLogHistory();
-        List<LogEntry> unexpected = new ArrayList<>();
-        for (LogEntry entry : errors.values()) {
-            checkedUpTo = Math.max(checkedUpTo, entry.getSequence());
-            if (!isExpected(entry)) {
-                unexpected.add(entry);
+    // ------------------------------------------------------------------------------------ core idle check
+
+    /**
+     * Declares that the core may report, during this test, leaks of {@code kind} (a {@code LeakDTO.KIND_*}) held by
+     * the bundle {@code symbolicName}. Any other leak reported during the test fails it. Valid for the current test
+     * method only; the test itself asserts how many it expects.
+     */
+    protected final void expectLeak(String symbolicName, String kind) {
+        expectedLeaks.add(new String[] {symbolicName, kind});
+    }
+
+    private void checkCoreIsIdle() {
+        RuntimeDTO[] last = new RuntimeDTO[1];
+        awaitCondition(DmaBufRuntime.class, () -> {
+            last[0] = runtime().getRuntimeDTO();
+            return CoreIdleCheck.busy(last[0]).isEmpty();
+        }, TIMEOUT, () -> "the core is not idle after the test: " + CoreIdleCheck.busy(last[0]));
+        ServiceReference<DmaBufRuntime> ref = bundleContext.getServiceReference(DmaBufRuntime.class);
+        long since = ref != null && leakBaselineService == (Long) ref.getProperty(Constants.SERVICE_ID)
+            ? leakBaseline : 0; // a restarted core counts from 0
+        List<String> unexpected = CoreIdleCheck.unexpectedLeaks(last[0], since, expectedLeaks);
+        expectedLeaks.clear();
+        if (!unexpected.isEmpty()) {
+            fail("Unexpected leak reports (declare expected ones with expectLeak):\n  "
+                + String.join("\n  ", unexpected));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ bundles
+
+    /** Installs and starts the jar; the bundle is uninstalled after the test (if the test did not). */
+    protected final Bundle installAndStart(java.io.File jar) {
+        try {
+            Bundle b = bundleContext.installBundle(jar.toURI().toString());
+            installed.add(b);
+            b.start();
+            return b;
+        } catch (BundleException e) {
+            throw new AssertionError("cannot install and start " + jar + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Uninstalls the bundles this test installed with {@link #installAndStart}, newest first. */
+    protected final void uninstallInstalled() {
+        for (int i = installed.size() - 1; i >= 0; i--) {
+            uninstallQuietly(installed.get(i));
+        }
+        installed.clear();
+    }
+
+    /** Installs and starts a {@link ThrowawayBundles throwaway bundle}. */
+    protected final Bundle throwaway(String bsn) {
+        return installAndStart(ThrowawayBundles.file(bsn));
+    }
+
+    /** Uninstalls the bundle unless it is gone already. */
+    protected static void uninstallQuietly(Bundle b) {
+        if (b.getState() != Bundle.UNINSTALLED) {
+            try {
+                b.uninstall();
+            } catch (BundleException | IllegalStateException e) {
+                throw new AssertionError("cannot uninstall " + b.getSymbolicName() + ": " + e.getMessage(), e);
             }
         }
-        checkedUpTo = Math.max(checkedUpTo, newestSequence());
-        errors.clear();
-        if (!unexpected.isEmpty()) {
-            fail("Unexpected ERROR log entries (declare expected ones with expectError):\n"
-                + unexpected.stream().map(this::describe).collect(Collectors.joining("\n")));
+    }
+
+    /**
+     * The dma-buf registry as {@code bundle} sees it (its own file table): got through that bundle's context, so the
+     * core attributes everything done with it to that bundle, and takes it all back when the bundle stops.
+     */
+    protected final DmaBufRegistry registryOf(Bundle bundle) {
+        BundleContext context = bundle.getBundleContext();
+        ServiceReference<DmaBufRegistry> ref = context.getServiceReference(DmaBufRegistry.class);
+        if (ref == null) {
+            awaitService(DmaBufRegistry.class, null, TIMEOUT);
+            ref = context.getServiceReference(DmaBufRegistry.class);
         }
+        return context.getService(ref);
+    }
+
+    /** The core's runtime service (the current one: a restarted core publishes a new one). */
+    protected final DmaBufRuntime runtime() {
+        if (runtimeTracker == null) {
+            runtimeTracker = new ServiceTracker<>(bundleContext, DmaBufRuntime.class, null);
+            runtimeTracker.open();
+            trackers.add(runtimeTracker);
+        }
+        try {
+            DmaBufRuntime runtime = runtimeTracker.waitForService(TIMEOUT);
+            if (runtime == null) {
+                fail("No DmaBufRuntime service within " + TIMEOUT + " ms");
+            }
+            return runtime;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("Interrupted while waiting for the DmaBufRuntime", e);
+        }
+    }
+
+    /** Waits until the condition holds, re-checked whenever the core publishes a change. */
+    protected final void awaitRuntime(String what, BooleanSupplier condition) {
+        awaitCondition(DmaBufRuntime.class, condition, TIMEOUT, () -> "waiting for " + what);
+    }
+
+    /** Asserts that the call fails with {@code errno}; returns the exception for more checks. */
+    protected static DmaBufException assertErrno(Errno errno, Runnable call) {
+        try {
+            call.run();
+        } catch (DmaBufException e) {
+            if (e.errno() != errno) {
+                throw new AssertionError("expected " + errno + " but got " + e.errno() + ": " + e.getMessage(), e);
+            }
+            return e;
+        }
+        throw new AssertionError("expected " + errno + ", but the call succeeded");
     }
 
     /**
@@ -138,48 +272,7 @@ public abstract class DmaBufTestSupport {
      * fail the test. Valid for the current test method only.
      */
     protected final void expectError(String regex) {
-        expectedErrors.add(Pattern.compile(regex));
-    }
-
-    private void record(LogEntry entry) {
-        if (entry.getLogLevel() == LogLevel.ERROR && entry.getSequence() > checkedUpTo) {
-            errors.putIfAbsent(entry.getSequence(), entry);
-        }
-    }
-
-    private void readLogHistory() {
-        for (Enumeration<LogEntry> log = logReader.getLog(); log.hasMoreElements();) {
-            record(log.nextElement());
-        }
-    }
-
-    private long newestSequence() {
-        Enumeration<LogEntry> log = logReader.getLog(); // newest first
-        return log.hasMoreElements() ? log.nextElement().getSequence() : -1;
-    }
-
-    private boolean isExpected(LogEntry entry) {
-        for (Pattern p : expectedErrors) {
-            if (p.matcher(String.valueOf(entry.getMessage())).find()
-                || entry.getException() != null
-                    && p.matcher(String.valueOf(entry.getException().getMessage())).find()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private String describe(LogEntry e) {
-        String text = "  [" + e.getSequence() + (e.getSequence() <= testStartSequence ? ", before this test" : "")
-            + "] "
-            + (e.getBundle() == null ? "?" : e.getBundle().getSymbolicName()) + " " + e.getLoggerName()
-            + ": " + e.getMessage();
-        if (e.getException() != null) {
-            java.io.StringWriter trace = new java.io.StringWriter();
-            e.getException().printStackTrace(new java.io.PrintWriter(trace));
-            text += "\n" + trace;
-        }
-        return text;
+        errorLog.expect(regex);
     }
 
     // ------------------------------------------------------------------------------------------- look-ups

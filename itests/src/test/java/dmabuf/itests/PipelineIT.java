@@ -3,7 +3,6 @@ package dmabuf.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.time.Duration;
 import java.util.Dictionary;
@@ -109,8 +108,6 @@ public class PipelineIT extends DmaBufTestSupport {
         }
         awaitCondition(DmaBufRuntime.class, () -> runtime.getRuntimeDTO().buffers.length == 0, TIMEOUT,
                 () -> "no buffer left: " + runtime.bufinfo());
-        if (runtime.getRuntimeDTO().leaks.length != 0) {
-            fail("leaks: " + java.util.Arrays.toString(runtime.getRuntimeDTO().leaks));
-        }
+        // No leak report either: DmaBufTestSupport fails any test whose leaks it did not declare.
     }
 }

@@ -116,7 +116,9 @@ public class SyncIT extends DmaBufTestSupport {
             assertEquals("WRITE", dto.fences[0].usage);
 
             // the fence travels as a sync file and is the same fence on this side
-            DmaFence exported = registry.syncFileFence(registry.exportSyncFile(fd, DmaBufUapi.DMA_BUF_SYNC_READ));
+            int syncFile = registry.exportSyncFile(fd, DmaBufUapi.DMA_BUF_SYNC_READ);
+            DmaFence exported = registry.syncFileFence(syncFile);
+            registry.close(syncFile); // an fd of this bundle like any other (DmaBufTestSupport checks none is left)
             assertSame(render, exported);
             CompletableFuture<Integer> readable = registry.pollAsync(fd, DmaBufUapi.POLLIN).toCompletableFuture();
             CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {

@@ -121,7 +121,7 @@ public final class AttachmentService {
         Buffer b = a.buffer();
         boolean locked = false;
         try {
-            b.lock(core.config().lockTimeoutMillis());
+            b.lockForTeardown(core.config().lockTimeoutMillis());
             locked = true;
         } catch (dmabuf.api.DmaBufException e) {
             core.log().error("detaching " + a + " without the buffer's lock: " + e.getMessage(), e);
@@ -146,7 +146,7 @@ public final class AttachmentService {
         boolean wasLinked;
         b.enterCleanup(); // as in detach: a release waits for the exporter's detach
         try {
-            b.lock(core.config().lockTimeoutMillis());
+            b.lockForTeardown(core.config().lockTimeoutMillis());
             try {
                 wasLinked = a.state() == Attachment.State.ATTACHED;
                 if (wasLinked) {

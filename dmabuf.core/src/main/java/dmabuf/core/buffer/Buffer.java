@@ -306,6 +306,34 @@ public final class Buffer implements DmaBuf {
         }
     }
 
+    /**
+     * Takes the lock for a teardown, which must not be cut short: an interrupt (a bundle stopping on an interrupted
+     * thread, an executor shut down with {@code shutdownNow}) is remembered and the wait goes on until the bound
+     * {@code timeoutMillis}, then the thread's interrupt flag is restored. Refuses with ETIMEDOUT after the bound.
+     */
+    public void lockForTeardown(long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    lock(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    return;
+                } catch (DmaBufException e) {
+                    if (e.errno() != Errno.EINTR || System.nanoTime() - deadline > 0) {
+                        throw e;
+                    }
+                    // lock() restored the flag before it threw: clear it so the next wait does not end at once
+                    interrupted |= Thread.interrupted();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Releases the buffer's lock. */
     public void unlock() {
         lock.unlock();
@@ -337,7 +365,7 @@ public final class Buffer implements DmaBuf {
 
     /** A copy of the attachment list, taken under the lock. */
     public List<Attachment> attachmentsSnapshot(long timeoutMillis) {
-        lock(timeoutMillis);
+        lockForTeardown(timeoutMillis);
         try {
             return List.copyOf(attachments);
         } finally {

@@ -85,7 +85,7 @@ public final class VmapService {
 
     /** Undoes {@code count} vmaps of a bundle that went away. */
     public void reclaim(Buffer b, long count) {
-        b.lock(core.config().lockTimeoutMillis());
+        b.lockForTeardown(core.config().lockTimeoutMillis());
         try {
             for (long i = 0; i < count && b.state() == Buffer.State.LIVE && b.vmapCount() > 0; i++) {
                 undoOneLocked(b);

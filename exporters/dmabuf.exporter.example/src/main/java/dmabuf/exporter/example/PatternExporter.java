@@ -1,6 +1,8 @@
 package dmabuf.exporter.example;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,11 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.framework.ServiceEvent;
-import org.osgi.framework.ServiceListener;
-import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -45,17 +43,15 @@ import dmabuf.api.ExportInfo;
  * pool for a later frame.
  * <p>
  * The component is its own {@link DmaBufExporter} whiteboard service (name {@value #EXPORTER_NAME}); its buffers are
- * exported under that name, so the core revokes them should the service go away. The state of the stream is
+ * exported under that name, so the core revokes them should the service go away. It registers that service itself,
+ * before its producer starts, rather than through DS: DS may activate an immediate component before its service is
+ * registered, and a frame exported in that gap is refused because the core does not know the exporter name yet.
+ * {@code registerService} returns after every synchronous service listener, the core's whiteboard tracker included,
+ * has seen the service, so the first frame finds it. The state of the stream is
  * published as the properties of a {@link ProducerStatus} service.
  */
 @Component(name = PatternExporter.PID, configurationPid = PatternExporter.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true, service = DmaBufExporter.class,
-        property = {
-            DmaBufExporter.NAME + "=" + PatternExporter.EXPORTER_NAME,
-            DmaBufExporter.CAPABILITIES + "=vmap",
-            DmaBufExporter.CAPABILITIES + "=kmap",
-            DmaBufExporter.CAPABILITIES + "=mmap"
-        })
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true, service = {})
 @Designate(ocd = ExporterConfig.class)
 public final class PatternExporter implements DmaBufExporter {
     /** The component's name and configuration PID. */
@@ -86,8 +82,7 @@ public final class PatternExporter implements DmaBufExporter {
 
     private ScheduledExecutorService producer;
     private StatusRegistration status;
-    private ServiceListener withdrawalListener;
-    private String ownServiceFilter;
+    private ServiceRegistration<DmaBufExporter> exporterRegistration;
     private volatile boolean stopping;
 
     // Touched by the producer thread only.
@@ -153,7 +148,7 @@ public final class PatternExporter implements DmaBufExporter {
                 ProducerStatus.FRAME_SIZE, width + "x" + height,
                 ProducerStatus.SINK_ERRORS, 0L,
                 ProducerStatus.STATE, ProducerStatus.RUNNING));
-        watchForWithdrawal(bundleContext);
+        exporterRegistration = bundleContext.registerService(DmaBufExporter.class, this, exporterProperties());
         producer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread t = new Thread(task, "dmabuf-example-producer");
             t.setDaemon(true);
@@ -171,8 +166,14 @@ public final class PatternExporter implements DmaBufExporter {
     @Deactivate
     void stop() {
         stopping = true;
-        if (withdrawalListener != null) {
-            context.getBundleContext().removeServiceListener(withdrawalListener);
+        // The core revokes this exporter's buffers now; a frame in progress fails and the producer sees stopping.
+        if (exporterRegistration != null) {
+            try {
+                exporterRegistration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the framework unregistered it while stopping the bundle
+            }
+            exporterRegistration = null;
         }
         boolean interrupted = false;
         if (producer != null) {
@@ -195,8 +196,8 @@ public final class PatternExporter implements DmaBufExporter {
         // The storage must never be freed while a buffer lives: importers may hold views of it (vmap, kmap, mmap)
         // until the core has run release. So: give consumers a bounded time to put their references, then revoke
         // what they still hold (revoke invalidates every view and runs release, which returns the slot), and close
-        // the Arena only when every slot is back. Usually there is nothing to wait for: SCR unregisters the
-        // DmaBufExporter service before calling this method, and the core revokes this exporter's buffers then.
+        // the Arena only when every slot is back. Usually there is nothing to wait for: the DmaBufExporter service
+        // was unregistered above, and the core revoked this exporter's buffers then.
         try {
             if (!interrupted && !pool.awaitAllFree(RELEASE_WAIT_MS, TimeUnit.MILLISECONDS)) {
                 logger.info("{} frame buffer(s) still held by consumers after {} ms; revoking them",
@@ -236,48 +237,11 @@ public final class PatternExporter implements DmaBufExporter {
         sinks.remove(sink);
     }
 
-    /**
-     * Stops producing as soon as this component's DmaBufExporter service starts to unregister: SCR does so before
-     * it calls {@link #stop()}, and the core revokes our buffers at that moment, so a frame in progress would fail.
-     */
-    private void watchForWithdrawal(BundleContext bundleContext) {
-        ServiceReference<?> own = context.getServiceReference();
-        if (own == null) {
-            return;
-        }
-        ownServiceFilter = "(" + Constants.SERVICE_ID + "=" + own.getProperty(Constants.SERVICE_ID) + ")";
-        withdrawalListener = event -> {
-            if (event.getType() == ServiceEvent.UNREGISTERING) {
-                stopping = true;
-            }
-        };
-        try {
-            bundleContext.addServiceListener(withdrawalListener, ownServiceFilter);
-        } catch (InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /**
-     * True when the component is stopping or its DmaBufExporter service is going away. The second case covers the
-     * race with the core: both hear the service's UNREGISTERING event, the core may hear it first and refuse or revoke
-     * a frame in progress before {@link #withdrawalListener} has run. The framework takes a service out of the
-     * registry before it sends that event, so the lookup already misses it.
-     */
-    private boolean withdrawn() {
-        if (stopping) {
-            return true;
-        }
-        if (ownServiceFilter == null) {
-            return false;
-        }
-        try {
-            return context.getBundleContext().getServiceReferences(DmaBufExporter.class, ownServiceFilter).isEmpty();
-        } catch (IllegalStateException bundleStopping) {
-            return true;
-        } catch (InvalidSyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+    private static Dictionary<String, Object> exporterProperties() {
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(DmaBufExporter.NAME, EXPORTER_NAME);
+        props.put(DmaBufExporter.CAPABILITIES, new String[] {"vmap", "kmap", "mmap"});
+        return props;
     }
 
     /** One frame; runs on the producer thread and schedules the next. */
@@ -304,7 +268,7 @@ public final class PatternExporter implements DmaBufExporter {
         try {
             produce(slot, nextSequence);
         } catch (RuntimeException e) {
-            if (withdrawn()) {
+            if (stopping) {
                 logger.info("stream stopped at frame {} of {}: {}", nextSequence, frames, e.getMessage());
                 return;
             }

@@ -2,6 +2,8 @@ package dmabuf.importer.example;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.CRC32;
 
 import org.osgi.framework.BundleContext;
@@ -45,12 +47,23 @@ public final class Crc32Sink implements DmaBufSink, DmaBufImporter {
     /** The name of its device. */
     public static final String DEVICE_NAME = "crc0";
 
+    /** The longest deactivation waits for calls of {@link #accept} in progress. */
+    static final long DRAIN_WAIT_MS = 2_000;
+
     /** A coherent device without DMA limits. */
     private static final Device DEVICE = Device.of(DEVICE_NAME);
 
     private final DmaBufRegistry registry;
     private final Logger logger;
     private final StatusRegistration status;
+    /**
+     * Calls of {@link #accept} in progress hold the read lock; {@link #deactivate()} takes the write lock to wait for
+     * them. A producer may still be inside {@code accept} on its own thread when this component is deactivated; if
+     * deactivation returned then, the registry would be released with the frame's attachment still held, and the
+     * core would reclaim it and report it as this bundle's leak.
+     */
+    private final ReentrantReadWriteLock calls = new ReentrantReadWriteLock();
+    private volatile boolean stopping;
     private long frames;
     private long bytes;
     private long lastCrc = -1;
@@ -77,15 +90,54 @@ public final class Crc32Sink implements DmaBufSink, DmaBufImporter {
 
     /**
      * Nothing to release: the sink takes no reference, attachment, mapping, vmap or bracket that outlives
-     * {@link #accept}, so the core has nothing to reclaim (and no leak to report) when this bundle stops.
+     * {@link #accept}, so the core has nothing to reclaim (and no leak to report) when this bundle stops, once the
+     * calls in progress have ended: this waits for them (bounded) and refuses new ones.
      */
     @Deactivate
     void deactivate() {
+        stopping = true; // new calls are refused from now on
+        boolean interrupted = false;
+        boolean drained = false;
+        try {
+            drained = calls.writeLock().tryLock(DRAIN_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (drained) {
+            calls.writeLock().unlock();
+        } else {
+            logger.warn("a frame was still being checked after {} ms; the core reclaims what it holds",
+                    DRAIN_WAIT_MS);
+        }
         status.unregister();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
+    /**
+     * Checks one frame.
+     *
+     * @throws DmaBufException {@link Errno#ENODEV} once the sink is stopping, or the error of the registry call
+     *         that failed
+     */
     @Override
     public void accept(DmaBuf buffer, long sequence) {
+        if (stopping || !calls.readLock().tryLock()) {
+            throw new DmaBufException(Errno.ENODEV, this + " is stopping; frame " + sequence + " was not checked");
+        }
+        try {
+            if (stopping) {
+                throw new DmaBufException(Errno.ENODEV, this + " is stopping; frame " + sequence
+                        + " was not checked");
+            }
+            check(buffer, sequence);
+        } finally {
+            calls.readLock().unlock();
+        }
+    }
+
+    private void check(DmaBuf buffer, long sequence) {
         Checksum sum;
         // The producer keeps its reference for the duration of this call, so the sink needs none of its own.
         try (Cleanup undo = new Cleanup()) {
