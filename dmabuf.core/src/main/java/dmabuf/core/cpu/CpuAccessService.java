@@ -52,7 +52,7 @@ public final class CpuAccessService {
                     throw core.guard().failed(b, "beginCpuAccess", e);
                 }
             }
-            client.holding(b).openBracket(new Holding.Bracket(direction, offset, length));
+            client.holding(b).openBracket(direction, offset, length);
         } finally {
             b.exit();
         }
@@ -62,7 +62,7 @@ public final class CpuAccessService {
     public void end(Client client, Buffer b, DmaDataDirection direction, long offset, long length) {
         Errors.checkDirection(direction, "endCpuAccess");
         Holding h = client.existingHolding(b);
-        if (h == null || !h.closeBracket(new Holding.Bracket(direction, offset, length))) {
+        if (h == null || !h.closeBracket(direction, offset, length)) {
             throw Errors.einval("endCpuAccess(" + direction + ", " + offset + ", " + length + ") on " + b
                     + " without a matching beginCpuAccess by " + client.describe() + "; open brackets: "
                     + (h == null ? "none" : h.brackets()));
