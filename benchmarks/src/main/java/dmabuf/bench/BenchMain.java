@@ -118,13 +118,13 @@ public final class BenchMain {
     }
 
     /**
-     * The smoke settings: in this JVM (no fork), 2 x 100 ms warm-up and 2 x 100 ms measured: enough for the JIT to
-     * compile the hot loops, so the ratios land within a few times their full-run values.
+     * The smoke settings: in this JVM (no fork), 3 x 100 ms warm-up (enough for the JIT to compile the hot loops) and
+     * 5 x 40 ms measured, whose median shrugs off a couple of iterations stalled by other processes.
      */
     static ChainedOptionsBuilder quick(String include) {
-        return new OptionsBuilder().include("dmabuf\\.bench\\." + include).forks(0).warmupIterations(2)
-                .warmupTime(TimeValue.milliseconds(100)).measurementIterations(2)
-                .measurementTime(TimeValue.milliseconds(100)).shouldFailOnError(true);
+        return new OptionsBuilder().include("dmabuf\\.bench\\." + include).forks(0).warmupIterations(3)
+                .warmupTime(TimeValue.milliseconds(100)).measurementIterations(5)
+                .measurementTime(TimeValue.milliseconds(40)).shouldFailOnError(true);
     }
 
     /** Runs, writes {@code jmh-result.json} and {@code run.properties} into {@code out}, returns the figures. */

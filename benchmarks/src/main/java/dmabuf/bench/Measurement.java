@@ -15,8 +15,10 @@ import java.util.TreeMap;
  * @param errorNs    JMH's score error (99.9 % half-width of the mean), ns/op
  * @param samples    how many iteration samples there were
  * @param allocBytes {@code gc.alloc.rate.norm}, bytes/op, or NaN
+ * @param secondary  every secondary metric's score (profilers, aux counters), by name
  */
-record Measurement(String key, double medianNs, double errorNs, int samples, double allocBytes) {
+record Measurement(String key, double medianNs, double errorNs, int samples, double allocBytes,
+        Map<String, Double> secondary) {
 
     /** Every benchmark of a JMH JSON result, by key. */
     @SuppressWarnings("unchecked")
@@ -34,15 +36,26 @@ record Measurement(String key, double medianNs, double errorNs, int samples, dou
                 }
             }
             double error = primary.get("scoreError") instanceof Number n ? n.doubleValue() * toNs : Double.NaN;
-            double alloc = Double.NaN;
+            Map<String, Double> scores = new TreeMap<>();
             Map<String, Object> secondary = (Map<String, Object>) run.get("secondaryMetrics");
-            if (secondary != null && secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> m
-                    && m.get("score") instanceof Number n) {
-                alloc = n.doubleValue();
+            if (secondary != null) {
+                secondary.forEach((name, metric) -> {
+                    if (metric instanceof Map<?, ?> mm && mm.get("score") instanceof Number n) {
+                        scores.put(name, n.doubleValue());
+                    }
+                });
             }
-            out.put(key, new Measurement(key, median(values), error, values.size(), alloc));
+            double alloc = scores.getOrDefault("gc.alloc.rate.norm", Double.NaN);
+            out.put(key, new Measurement(key, median(values), error, values.size(), alloc, scores));
         }
         return out;
+    }
+
+    /** A secondary metric per op: {@code name} divided by {@code per} (e.g. CPU nanoseconds per frame), or NaN. */
+    double perOp(String name, String per) {
+        Double v = secondary.get(name);
+        Double d = secondary.get(per);
+        return v == null || d == null || d == 0 ? Double.NaN : v / d;
     }
 
     /** "dmabuf.bench.X.m" with params {a=1} -> "X.m[a=1]". */

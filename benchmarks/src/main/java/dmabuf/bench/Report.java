@@ -107,6 +107,14 @@ final class Report {
             Measurement a = m.get(s.anchor().get(s.kind() == Scenario.Kind.DELTA ? 1 : 0));
             double v = s.judged(m);
             sb.append("| ").append(s.title()).append(" | ");
+            if (s.kind() == Scenario.Kind.CPU_PER_FRAME) {
+                sb.append(x == null ? "not run" : pipeline(x)).append(" | ").append(s.anchorTitle()).append(": ")
+                        .append(a == null ? "not run" : pipeline(a)).append(" | ")
+                        .append(Double.isNaN(v) ? "-" : fmt(s, v)).append(" | ").append(s.targetText())
+                        .append(" | ").append(Double.isNaN(v) ? "not run" : s.met(m) ? "met" : "**missed**")
+                        .append(" |\n");
+                continue;
+            }
             sb.append(x == null ? "not run" : time(x.medianNs()) + " ± " + time(x.errorNs()));
             if (s.kind() == Scenario.Kind.DELTA && x != null) {
                 sb.append(" (off ").append(time(m.get(s.measured().get(0)).medianNs())).append(')');
@@ -124,6 +132,14 @@ final class Report {
                     .append(Double.isNaN(v) ? "not run" : s.met(m) ? "met" : "**missed**").append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** CPU per frame, wall time per frame and frames/s, hand-off latency p50/p99. */
+    static String pipeline(Measurement x) {
+        return "CPU " + time(x.perOp("cpuNanos", "cpuFrames")) + "/frame; wall " + time(x.medianNs()) + "/frame ("
+                + num(1e9 / x.medianNs()) + " frames/s); hand-off latency p50 "
+                + time(x.secondary().getOrDefault("latencyP50Ns", Double.NaN)) + ", p99 "
+                + time(x.secondary().getOrDefault("latencyP99Ns", Double.NaN));
     }
 
     static String fmt(Scenario s, double v) {

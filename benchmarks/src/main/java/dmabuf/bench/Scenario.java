@@ -31,7 +31,9 @@ record Scenario(String id, String title, List<String> measured, List<String> anc
         /** (measured on - off) / (anchor on - off) &lt;= target; the anchor delta floored at 10 % of its off figure. */
         DELTA,
         /** measured / units &lt;= target ns (judged in full runs); the ratio measured / anchor is reported too. */
-        NS_PER_UNIT
+        NS_PER_UNIT,
+        /** CPU time per frame (aux counters cpuNanos / cpuFrames), measured / anchor &lt;= target. */
+        CPU_PER_FRAME
     }
 
     /** The ratio, or NaN when a figure is missing. */
@@ -48,6 +50,7 @@ record Scenario(String id, String title, List<String> measured, List<String> anc
         }
         return switch (kind) {
             case AT_MOST, NS_PER_UNIT -> ns(m, measured.get(0)) / ns(m, anchor.get(0));
+            case CPU_PER_FRAME -> cpuPerFrame(m, measured.get(0)) / cpuPerFrame(m, anchor.get(0));
             case AT_LEAST -> ns(m, anchor.get(0)) / ns(m, measured.get(0));
             case DELTA -> {
                 double mine = Math.max(0, ns(m, measured.get(1)) - ns(m, measured.get(0)));
@@ -83,10 +86,15 @@ record Scenario(String id, String title, List<String> measured, List<String> anc
     /** "<= 1.5x", ">= 0.95x", "<= 10 ns/page". */
     String targetText() {
         return switch (kind) {
-            case AT_MOST, DELTA -> "<= " + Report.num(target) + "x";
+            case AT_MOST, DELTA, CPU_PER_FRAME -> "<= " + Report.num(target) + "x";
             case AT_LEAST -> ">= " + Report.num(target) + "x";
             case NS_PER_UNIT -> "<= " + Report.num(target) + " ns/page";
         };
+    }
+
+    /** CPU nanoseconds per frame of a pipeline benchmark. */
+    static double cpuPerFrame(Map<String, Measurement> m, String key) {
+        return m.get(key).perOp("cpuNanos", "cpuFrames");
     }
 
     private static double ns(Map<String, Measurement> m, String key) {

@@ -25,7 +25,7 @@ final class Scenarios {
                         Kind.AT_MOST, 0.001, true, ""),
                 row("pipeline", "pipeline, 3 stages on threads, buffers in flight: CPU per frame",
                         "PipelineBench.zeroCopy", "PipelineBench.copying", "the same stages passing copied frames",
-                        Kind.AT_MOST, 0.01, false, ""),
+                        Kind.CPU_PER_FRAME, 0.01, false, ""),
                 row("pool-4k", "buffer from the exporter's pool + release, 4 KiB",
                         "BufferBench.poolExportRelease[size=4096]", "NettyAnchors.pooledAlloc4k",
                         "Netty pooled direct 4 KiB alloc + release", Kind.AT_MOST, 2, false, ""),
