@@ -30,7 +30,8 @@ public final class DmaBufOptions {
     public static final String CORE_BSN = "dmabuf.core";
     /** The physical memory service and the driver bundles built on it. */
     public static final String[] DRIVER_BSNS = {"dmabuf.memory", "dmabuf.heap", "dmabuf.exporter.scanout",
-        "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu"};
+        "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu", "dmabuf.importer.gpu", "dmabuf.importer.display",
+        "dmabuf.importer.encoder", "dmabuf.pipeline"};
 
     /** Level of SCR's own log messages: {@code -Ddmabuf.itest.loglevel=debug} on the Maven command line. */
     public static final String LOG_LEVEL = System.getProperty("dmabuf.itest.loglevel", "warn");

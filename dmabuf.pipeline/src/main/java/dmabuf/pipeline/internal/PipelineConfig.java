@@ -1,0 +1,54 @@
+package dmabuf.pipeline.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** The pipeline's configuration, PID {@value PipelineComponent#PID}; optional. Applies to the next run. */
+@ObjectClassDefinition(id = PipelineComponent.PID, name = "dma-buf pipeline",
+        description = "camera -> GPU -> display (+ encoder), every hop a dma-buf. Changes apply to the next run.")
+public @interface PipelineConfig {
+    /** @return frame width */
+    @AttributeDefinition(name = "width", min = "2", max = "8192", description = "Frame width in pixels.")
+    int width() default 640;
+
+    /** @return frame height */
+    @AttributeDefinition(name = "height", min = "2", max = "8192", description = "Frame height in pixels.")
+    int height() default 480;
+
+    /** @return the camera's pixel format */
+    @AttributeDefinition(name = "format", description = "The camera's pixel format: NV12 or RGBA.")
+    String format() default "NV12";
+
+    /** @return camera buffers */
+    @AttributeDefinition(name = "buffer count", min = "2", max = "32",
+            description = "Camera buffers (REQBUFS count).")
+    int buffer_count() default 4;
+
+    /** @return framebuffers */
+    @AttributeDefinition(name = "framebuffer count", min = "2", max = "8",
+            description = "Display framebuffers the GPU renders into (one is on screen at a time).")
+    int framebuffer_count() default 3;
+
+    /** @return the camera's name */
+    @AttributeDefinition(name = "camera", description = "The capture device's name (a dmabuf.exporter.v4l2 "
+            + "factory configuration's name), e.g. video0.")
+    String camera() default "video0";
+
+    /** @return the scanout device's name */
+    @AttributeDefinition(name = "scanout device", description = "The scanout device whose dumb buffers are the "
+            + "framebuffers (a dmabuf.exporter.scanout factory configuration's name), e.g. card0.")
+    String scanout() default "card0";
+
+    /** @return the colour matrix */
+    @AttributeDefinition(name = "colour matrix", description = "The GPU's colour grading: identity, sepia or grey.")
+    String colour_matrix() default "sepia";
+
+    /** @return whether the encoder runs */
+    @AttributeDefinition(name = "encode", description = "Whether the encoder compresses every displayed frame.")
+    boolean encode() default true;
+
+    /** @return the longest wait at stop */
+    @AttributeDefinition(name = "stop timeout (ms)", min = "100",
+            description = "How long stop waits for frames in flight before it gives everything back anyway.")
+    long stop_timeout_ms() default 2000;
+}

@@ -1,0 +1,66 @@
+package dmabuf.pipeline.internal;
+
+import dmabuf.exporter.v4l2.api.PixelFormat;
+import dmabuf.importer.gpu.api.ColourMatrix;
+
+/**
+ * Validated pipeline settings.
+ *
+ * @param width            frame width
+ * @param height           frame height
+ * @param format           the camera's pixel format
+ * @param bufferCount      camera buffers
+ * @param framebufferCount display framebuffers
+ * @param camera           the capture device's name
+ * @param scanout          the scanout device's name
+ * @param matrix           the GPU's colour matrix
+ * @param encode           whether the encoder runs
+ * @param stopTimeoutMillis the longest stop waits for stage threads
+ */
+record PipelineSettings(int width, int height, PixelFormat format, int bufferCount, int framebufferCount,
+        String camera, String scanout, ColourMatrix matrix, boolean encode, long stopTimeoutMillis) {
+
+    /** The defaults of {@link PipelineConfig}. */
+    static final PipelineSettings DEFAULTS = new PipelineSettings(640, 480, PixelFormat.NV12, 4, 3, "video0", "card0",
+            ColourMatrix.SEPIA, true, 2000);
+
+    PipelineSettings {
+        if (width < 2 || height < 2 || width > 8192 || height > 8192) {
+            throw new IllegalArgumentException("width and height must be 2..8192, not " + width + "x" + height);
+        }
+        if (bufferCount < 2 || bufferCount > 32) {
+            throw new IllegalArgumentException("buffer.count must be 2..32, not " + bufferCount);
+        }
+        if (framebufferCount < 2 || framebufferCount > 8) {
+            throw new IllegalArgumentException("framebuffer.count must be 2..8, not " + framebufferCount);
+        }
+        if (camera == null || camera.isBlank() || scanout == null || scanout.isBlank()) {
+            throw new IllegalArgumentException("camera and scanout must name devices");
+        }
+        if (stopTimeoutMillis < 100) {
+            throw new IllegalArgumentException("stop.timeout.ms must be at least 100, not " + stopTimeoutMillis);
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the key for an invalid value */
+    static PipelineSettings from(PipelineConfig c) {
+        return new PipelineSettings(c.width(), c.height(), PixelFormat.parse(c.format()), c.buffer_count(),
+                c.framebuffer_count(), c.camera().trim(), c.scanout().trim(), ColourMatrix.named(c.colour_matrix()),
+                c.encode(), c.stop_timeout_ms());
+    }
+
+    PipelineSettings withSize(int w, int h) {
+        return new PipelineSettings(w, h, format, bufferCount, framebufferCount, camera, scanout, matrix, encode,
+                stopTimeoutMillis);
+    }
+
+    PipelineSettings withFormat(PixelFormat f) {
+        return new PipelineSettings(width, height, f, bufferCount, framebufferCount, camera, scanout, matrix, encode,
+                stopTimeoutMillis);
+    }
+
+    PipelineSettings withDevices(String cameraName, String scanoutName) {
+        return new PipelineSettings(width, height, format, bufferCount, framebufferCount, cameraName, scanoutName,
+                matrix, encode, stopTimeoutMillis);
+    }
+}

@@ -1,0 +1,170 @@
+package dmabuf.pipeline.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dmabuf.api.DmaBuf;
+import dmabuf.api.DmaBufException;
+import dmabuf.api.DmaBufRegistry;
+import dmabuf.api.DmaBufUapi;
+import dmabuf.api.Errno;
+import dmabuf.exporter.scanout.api.DumbBuffer;
+import dmabuf.exporter.scanout.api.DumbBufferDevice;
+import dmabuf.exporter.v4l2.api.CaptureDevice;
+import dmabuf.exporter.v4l2.api.Format;
+import dmabuf.exporter.v4l2.api.PixelFormat;
+import dmabuf.importer.common.Cleanup;
+import dmabuf.importer.display.api.Framebuffer;
+import dmabuf.importer.encoder.api.RawFrame;
+import dmabuf.importer.gpu.api.RenderTarget;
+import dmabuf.importer.gpu.api.SourceFormat;
+import dmabuf.importer.gpu.api.Texture;
+
+/**
+ * A run's buffers: the camera's (REQBUFS + EXPBUF) and the display's framebuffers (CREATE_DUMB + PRIME export), each
+ * with the pipeline's own reference, every framebuffer checked scan-out capable before the first frame. Allocation is
+ * all or nothing; {@link #release} gives everything back exactly once.
+ */
+final class RunBuffers {
+    final CaptureDevice camera;
+    final DumbBufferDevice scanout;
+    final Format format;
+    final DmaBuf[] cameraBuffers;
+    final DmaBuf[] framebuffers;
+    final Texture texture;
+    final RenderTarget target;
+    final Framebuffer framebuffer;
+    final RawFrame raw;
+    private final DmaBufRegistry registry;
+    private final Stages stages;
+    private Cleanup undo;
+
+    private RunBuffers(Stages stages, CaptureDevice camera, DumbBufferDevice scanout, Format format,
+            DmaBuf[] cameraBuffers, DmaBuf[] framebuffers, int pitch, Cleanup undo) {
+        this.stages = stages;
+        this.registry = stages.registry();
+        this.camera = camera;
+        this.scanout = scanout;
+        this.format = format;
+        this.cameraBuffers = cameraBuffers;
+        this.framebuffers = framebuffers;
+        this.texture = new Texture(format.pixelFormat() == PixelFormat.NV12 ? SourceFormat.NV12 : SourceFormat.RGBA,
+                format.width(), format.height(), format.bytesPerLine());
+        this.target = new RenderTarget(format.width(), format.height(), pitch);
+        this.framebuffer = new Framebuffer(format.width(), format.height(), pitch);
+        this.raw = new RawFrame(format.width(), format.height(), pitch, 4);
+        this.undo = undo;
+    }
+
+    /**
+     * Finds the devices, sets the format, allocates and exports every buffer, checks the display can scan out the
+     * framebuffers, queues the camera buffers and starts streaming.
+     *
+     * @throws DmaBufException ENODEV naming a missing device; EBUSY for a camera already streaming; the devices'
+     *     and exporters' errnos (EINVAL format, ENOMEM memory, the display's refusal); nothing is left allocated
+     */
+    static RunBuffers allocate(Stages stages, PipelineSettings s) {
+        CaptureDevice camera = stages.cameras().apply(s.camera());
+        if (camera == null) {
+            throw new DmaBufException(Errno.ENODEV, "camera '" + s.camera() + "' is not present: configure "
+                    + "dmabuf.exporter.v4l2 with name=" + s.camera() + " or set the pipeline's camera");
+        }
+        DumbBufferDevice scanout = stages.scanouts().apply(s.scanout());
+        if (scanout == null) {
+            throw new DmaBufException(Errno.ENODEV, "scanout device '" + s.scanout() + "' is not present: configure "
+                    + "dmabuf.exporter.scanout with name=" + s.scanout() + " or set the pipeline's scanout");
+        }
+        if (camera.isStreaming()) {
+            throw new DmaBufException(Errno.EBUSY, "camera '" + s.camera() + "' is already streaming for someone "
+                    + "else");
+        }
+        DmaBufRegistry registry = stages.registry();
+        Cleanup undo = new Cleanup();
+        try {
+            Format format = camera.setFormat(s.format(), s.width(), s.height());
+            undo.push(() -> camera.requestBuffers(0));
+            int count = camera.requestBuffers(s.bufferCount());
+            if (count < 2) {
+                throw new DmaBufException(Errno.ENOMEM, "camera '" + s.camera() + "' has memory for " + count
+                        + " buffer(s) of " + format + "; a pipeline needs at least 2");
+            }
+            DmaBuf[] cameraBuffers = new DmaBuf[count];
+            for (int i = 0; i < count; i++) {
+                DmaBuf own = registry.get(camera.exportBuffer(i, DmaBufUapi.O_RDWR | DmaBufUapi.O_CLOEXEC));
+                undo.push(() -> registry.put(own));
+                cameraBuffers[i] = own;
+            }
+            DmaBuf[] framebuffers = new DmaBuf[s.framebufferCount()];
+            int pitch = 0;
+            for (int i = 0; i < framebuffers.length; i++) {
+                DumbBuffer dumb = scanout.createDumb(s.width(), s.height(), 32, 0);
+                undo.push(() -> scanout.destroyDumb(dumb.handle()));
+                DmaBuf own = registry.get(scanout.exportDumb(dumb.handle(),
+                        DumbBufferDevice.DRM_RDWR | DumbBufferDevice.DRM_CLOEXEC));
+                undo.push(() -> registry.put(own));
+                framebuffers[i] = own;
+                pitch = dumb.pitch();
+            }
+            RunBuffers buffers = new RunBuffers(stages, camera, scanout, format, cameraBuffers, framebuffers, pitch,
+                    undo);
+            for (DmaBuf fb : framebuffers) {
+                stages.display().check(fb, buffers.framebuffer);
+            }
+            undo.push(stages.display()::disable);
+            for (int i = 0; i < count; i++) {
+                camera.queue(i);
+            }
+            undo.push(camera::streamOff);
+            camera.streamOn();
+            return buffers;
+        } catch (RuntimeException e) {
+            try {
+                undo.close();
+            } catch (RuntimeException secondary) {
+                e.addSuppressed(secondary);
+            }
+            throw e;
+        }
+    }
+
+    /** Stops the camera, takes the frame off screen and gives every buffer back; idempotent. */
+    synchronized void release() {
+        Cleanup steps = undo;
+        undo = null;
+        if (steps != null) {
+            steps.close();
+        }
+    }
+
+    /** The ids of the buffers the run holds; empty once released. */
+    synchronized List<Long> heldIds() {
+        List<Long> ids = new ArrayList<>();
+        if (undo != null) {
+            for (DmaBuf b : cameraBuffers) {
+                ids.add(b.id());
+            }
+            for (DmaBuf b : framebuffers) {
+                ids.add(b.id());
+            }
+        }
+        return ids;
+    }
+
+    /** The bytes of the buffers the run holds. */
+    synchronized long heldBytes() {
+        long bytes = 0;
+        if (undo != null) {
+            for (DmaBuf b : cameraBuffers) {
+                bytes += b.size();
+            }
+            for (DmaBuf b : framebuffers) {
+                bytes += b.size();
+            }
+        }
+        return bytes;
+    }
+
+    Stages stages() {
+        return stages;
+    }
+}

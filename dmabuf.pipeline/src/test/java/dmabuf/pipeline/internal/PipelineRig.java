@@ -1,0 +1,171 @@
+package dmabuf.pipeline.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dmabuf.api.Device;
+import dmabuf.api.DmaBuf;
+import dmabuf.api.DmaBufExporter;
+import dmabuf.api.DmaBufRegistry;
+import dmabuf.api.runtime.ClientDTO;
+import dmabuf.core.CoreConfig;
+import dmabuf.core.CoreLog;
+import dmabuf.core.DmaBufCore;
+import dmabuf.core.drivers.DriverTracker;
+import dmabuf.exporter.scanout.TestScanouts;
+import dmabuf.exporter.scanout.api.DumbBufferDevice;
+import dmabuf.exporter.v4l2.TestCameras;
+import dmabuf.exporter.v4l2.api.CaptureDevice;
+import dmabuf.importer.display.TestDisplays;
+import dmabuf.importer.display.api.Display;
+import dmabuf.importer.display.api.Framebuffer;
+import dmabuf.importer.display.api.ScanoutResult;
+import dmabuf.importer.encoder.TestEncoders;
+import dmabuf.importer.gpu.TestGpus;
+import dmabuf.memory.MemoryConfig;
+import dmabuf.memory.MemoryEngine;
+import dmabuf.memory.MemoryLog;
+
+/**
+ * A real core and memory engine without a framework; the camera "video0" and the scanout device "card0" in their own
+ * bundles, the three importers in theirs, and the pipeline (bundle {@value #PIPELINE_BUNDLE}) wired to them as its
+ * DS component would be. The display records every CRC it reports. Each test makes its own and closes it.
+ */
+final class PipelineRig implements AutoCloseable {
+    static final long PIPELINE_BUNDLE = 30;
+    static final long MB = 1L << 20;
+    private static final Map<Long, String> BUNDLES = Map.of(10L, "dmabuf.exporter.v4l2", 11L,
+            "dmabuf.exporter.scanout", 20L, "dmabuf.importer.gpu", 21L, "dmabuf.importer.display", 22L,
+            "dmabuf.importer.encoder", PIPELINE_BUNDLE, "dmabuf.pipeline");
+
+    final List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final MemoryEngine memory;
+    final DmaBufCore core;
+    final CaptureDevice camera;
+    final DumbBufferDevice scanout;
+    final Display realDisplay;
+    final RecordingDisplay display;
+    final PipelineEngine pipeline;
+
+    /** A rig whose display reaches {@code displayMaskBits} address bits. */
+    PipelineRig(PipelineSettings settings, int displayMaskBits) {
+        Log log = new Log();
+        memory = new MemoryEngine(MemoryConfig.DEFAULTS, log, BUNDLES::get);
+        core = new DmaBufCore(CoreConfig.DEFAULTS, log, () -> {
+        });
+        camera = TestCameras.create("video0", registry(10), memory.openBundle(10, BUNDLES.get(10L)), 64 * MB);
+        core.drivers().add(DriverTracker.Kind.EXPORTER, 1, 10,
+                Map.of(DmaBufExporter.NAME, "video0", DmaBufExporter.DEVICE, "video0"));
+        scanout = TestScanouts.create("card0", registry(11), memory.openBundle(11, BUNDLES.get(11L)), 64 * MB, 4096);
+        core.drivers().add(DriverTracker.Kind.EXPORTER, 2, 11,
+                Map.of(DmaBufExporter.NAME, "card0", DmaBufExporter.DEVICE, "card0"));
+        realDisplay = TestDisplays.create(registry(21), displayMaskBits);
+        display = new RecordingDisplay(realDisplay);
+        pipeline = new PipelineEngine(new Stages(registry(PIPELINE_BUNDLE),
+                name -> name.equals("video0") ? camera : null,
+                name -> name.equals("card0") ? scanout : null,
+                TestGpus.create(registry(20)), display, TestEncoders.create(registry(22)),
+                () -> core.snapshots().runtimeDTO()), settings);
+    }
+
+    PipelineRig(PipelineSettings settings) {
+        this(settings, 32);
+    }
+
+    private DmaBufRegistry registry(long bundle) {
+        return core.registryFor(core.openClient(bundle, BUNDLES.get(bundle)));
+    }
+
+    /** What the pipeline's bundle holds, per the core. */
+    ClientDTO pipelineClient() {
+        for (ClientDTO c : core.snapshots().runtimeDTO().clients) {
+            if (c.bundleId == PIPELINE_BUNDLE) {
+                return c;
+            }
+        }
+        throw new AssertionError("no client for the pipeline bundle");
+    }
+
+    @Override
+    public void close() {
+        pipeline.stop();
+        TestDisplays.deactivate(realDisplay);
+        TestCameras.close(camera);
+        TestScanouts.shutdown(scanout);
+        core.shutdown();
+        memory.shutdown();
+    }
+
+    /** The display, recording each flip's CRC in order. */
+    static final class RecordingDisplay implements Display {
+        private final Display delegate;
+        final List<Long> crcs = new ArrayList<>();
+
+        RecordingDisplay(Display delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Device device() {
+            return delegate.device();
+        }
+
+        @Override
+        public void check(DmaBuf fb, Framebuffer layout) {
+            delegate.check(fb, layout);
+        }
+
+        @Override
+        public ScanoutResult pageFlip(DmaBuf fb, Framebuffer layout) {
+            ScanoutResult r = delegate.pageFlip(fb, layout);
+            synchronized (crcs) {
+                crcs.add(r.crc());
+            }
+            return r;
+        }
+
+        List<Long> crcs() {
+            synchronized (crcs) {
+                return List.copyOf(crcs);
+            }
+        }
+
+        @Override
+        public void writeSnapshot(Path png) {
+            delegate.writeSnapshot(png);
+        }
+
+        @Override
+        public void disable() {
+            delegate.disable();
+        }
+
+        @Override
+        public long flips() {
+            return delegate.flips();
+        }
+    }
+
+    /** Keeps warnings (leak reports land there), drops the rest. */
+    private final class Log implements CoreLog, MemoryLog {
+        @Override
+        public void info(String message) {
+        }
+
+        @Override
+        public void warn(String message) {
+            warnings.add(message);
+        }
+
+        @Override
+        public void error(String message, Throwable cause) {
+            warnings.add(message);
+        }
+
+        @Override
+        public void debug(String message) {
+        }
+    }
+}
