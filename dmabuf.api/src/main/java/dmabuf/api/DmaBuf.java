@@ -27,6 +27,12 @@ public interface DmaBuf {
     /** The name a user set with SET_NAME, if any. */
     Optional<String> name();
 
+    /**
+     * The buffer's reservation object: the fences of the work that uses it (see {@link dmabuf.api.sync}). It stays
+     * usable after the buffer is released, so waiters never fail because a buffer went away.
+     */
+    dmabuf.api.sync.DmaResv resv();
+
     /** The number of pages the buffer spans: {@code ceil(size / PAGE_SIZE)}. */
     default long pageCount() {
         return (size() + DmaBufUapi.PAGE_SIZE - 1) >>> DmaBufUapi.PAGE_SHIFT;

@@ -19,7 +19,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@link Errno#EBADF}. A method that fails changes nothing.
  */
 @ProviderType
-public interface DmaBufRegistry {
+public interface DmaBufRegistry extends DmaBufFences {
 
     // ---- export and references -------------------------------------------------------------------------------
 

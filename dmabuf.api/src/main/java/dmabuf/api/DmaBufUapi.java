@@ -47,10 +47,20 @@ public final class DmaBufUapi {
     public static final long DMA_BUF_SET_NAME_A = 0x40046201L;
     /** {@code _IOW('b', 1, u64)}: set the buffer's name (64-bit ABI); the argument is a String. */
     public static final long DMA_BUF_SET_NAME_B = 0x40086201L;
-    /** {@code _IOWR('b', 2, struct dma_buf_export_sync_file)}. */
+    /**
+     * {@code _IOWR('b', 2, struct dma_buf_export_sync_file)}: the argument is a {@code long[2]} {flags, fd}; the
+     * core writes the new sync file's fd into element 1.
+     */
     public static final long DMA_BUF_IOCTL_EXPORT_SYNC_FILE = 0xC0086202L;
-    /** {@code _IOW('b', 3, struct dma_buf_import_sync_file)}. */
+    /** {@code _IOW('b', 3, struct dma_buf_import_sync_file)}: the argument is a {@code long[2]} {flags, sync fd}. */
     public static final long DMA_BUF_IOCTL_IMPORT_SYNC_FILE = 0x40086203L;
+
+    /** poll: readable (no write fence pending). */
+    public static final int POLLIN = 0x1;
+    /** poll: writable (no fence pending). */
+    public static final int POLLOUT = 0x4;
+    /** poll: error (the buffer was revoked). */
+    public static final int POLLERR = 0x8;
 
     /** Pages may be read. */
     public static final int PROT_READ = 1;

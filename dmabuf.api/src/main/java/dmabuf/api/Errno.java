@@ -44,7 +44,9 @@ public enum Errno {
     /** Operation not supported. */
     EOPNOTSUPP(95, "Operation not supported"),
     /** A bounded wait ran out. */
-    ETIMEDOUT(110, "Connection timed out");
+    ETIMEDOUT(110, "Connection timed out"),
+    /** Already done: a fence that was already signalled, a lock this context already holds. */
+    EALREADY(114, "Operation already in progress");
 
     private final int number;
     private final String description;

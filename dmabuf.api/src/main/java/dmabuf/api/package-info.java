@@ -35,7 +35,7 @@
  * an exporter op that calls back into the core for the same buffer while the core holds its lock fails with
  * {@link dmabuf.api.Errno#EDEADLK} instead of corrupting state.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dmabuf.api;
 

@@ -173,7 +173,9 @@ public final class BufferLifecycle {
     /** {@code close}: the fd's reference goes. */
     public void close(Client client, int fd) {
         OpenFile f = client.files().remove(fd);
-        dropRef(f.buffer());
+        if (!f.isSyncFile()) { // a sync file holds a fence, no buffer reference
+            dropRef(f.buffer());
+        }
         core.changed();
     }
 

@@ -23,11 +23,12 @@ import dmabuf.core.file.OpenFile;
  * The registry one bundle sees: every call is made on behalf of that bundle's {@link Client}, after checking that
  * the bundle still uses the registry. The work is done by the core's concerns.
  */
-final class BundleRegistry implements DmaBufRegistry {
+final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaBufRegistry {
     private final DmaBufCore core;
     private final Client client;
 
     BundleRegistry(DmaBufCore core, Client client) {
+        super(core, client);
         this.core = core;
         this.client = client;
     }
@@ -265,8 +266,18 @@ final class BundleRegistry implements DmaBufRegistry {
         }
         if (request == DmaBufUapi.DMA_BUF_IOCTL_EXPORT_SYNC_FILE
                 || request == DmaBufUapi.DMA_BUF_IOCTL_IMPORT_SYNC_FILE) {
-            throw Errors.error(Errno.ENOTTY, String.format("ioctl 0x%x (sync files) is not supported by this core: "
-                    + "it has no fences", request));
+            if (!(arg instanceof long[] io) || io.length != 2) {
+                throw Errors.error(Errno.EFAULT, "the sync-file ioctls take a long[2] {flags, fd}");
+            }
+            if (request == DmaBufUapi.DMA_BUF_IOCTL_EXPORT_SYNC_FILE) {
+                io[1] = exportSyncFile(fd, io[0]);
+            } else {
+                if (io[1] < 0 || io[1] > Integer.MAX_VALUE) {
+                    throw Errors.error(Errno.EBADF, "IMPORT_SYNC_FILE: " + io[1] + " is not an fd");
+                }
+                importSyncFile(fd, (int) io[1], io[0]);
+            }
+            return 0;
         }
         throw Errors.error(Errno.ENOTTY, String.format("ioctl 0x%x is not a dma-buf ioctl", request));
     }

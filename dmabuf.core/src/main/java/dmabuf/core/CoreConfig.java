@@ -9,12 +9,25 @@ package dmabuf.core;
  * @param lockTimeoutMillis  the longest the core waits for a buffer's lock before failing with {@code ETIMEDOUT}
  * @param drainTimeoutMillis the longest a revoke waits for exporter calls in flight before it proceeds
  * @param leakHistory        how many leak reports the runtime DTO keeps
+ * @param fenceTimeoutMillis the longest an implicit-sync wait of the core waits for fences ({@code ETIMEDOUT}
+ *                           beyond; 0 means never wait: {@code EBUSY} while fences are pending)
  */
 public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lockTimeoutMillis,
-        long drainTimeoutMillis, int leakHistory) {
+        long drainTimeoutMillis, int leakHistory, long fenceTimeoutMillis) {
+
+    /** The default fence wait bound. */
+    public static final long DEFAULT_FENCE_TIMEOUT_MILLIS = 5000;
 
     /** The defaults the component uses when no configuration exists. */
-    public static final CoreConfig DEFAULTS = new CoreConfig(1024, LeakReportLevel.SIMPLE, 2000, 2000, 256);
+    public static final CoreConfig DEFAULTS = new CoreConfig(1024, LeakReportLevel.SIMPLE, 2000, 2000, 256,
+            DEFAULT_FENCE_TIMEOUT_MILLIS);
+
+    /** The settings with the default fence timeout. */
+    public CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lockTimeoutMillis, long drainTimeoutMillis,
+            int leakHistory) {
+        this(fdLimit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory,
+                DEFAULT_FENCE_TIMEOUT_MILLIS);
+    }
 
     /** Checks the ranges. */
     public CoreConfig {
@@ -28,6 +41,9 @@ public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lock
             throw new IllegalArgumentException("timeouts must be positive: lock_timeout_ms=" + lockTimeoutMillis
                     + ", drain_timeout_ms=" + drainTimeoutMillis);
         }
+        if (fenceTimeoutMillis < 0) {
+            throw new IllegalArgumentException("fence_timeout_ms must not be negative, not " + fenceTimeoutMillis);
+        }
         if (leakHistory < 0) {
             throw new IllegalArgumentException("leak_history must not be negative, not " + leakHistory);
         }
@@ -35,22 +51,28 @@ public record CoreConfig(int fdLimit, LeakReportLevel leakReportLevel, long lock
 
     /** This configuration with another fd limit. */
     public CoreConfig withFdLimit(int limit) {
-        return new CoreConfig(limit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+        return new CoreConfig(limit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory,
+                fenceTimeoutMillis);
     }
 
     /** This configuration with another leak report level. */
     public CoreConfig withLeakReportLevel(LeakReportLevel level) {
-        return new CoreConfig(fdLimit, level, lockTimeoutMillis, drainTimeoutMillis, leakHistory);
+        return new CoreConfig(fdLimit, level, lockTimeoutMillis, drainTimeoutMillis, leakHistory, fenceTimeoutMillis);
     }
 
     /** This configuration with other timeouts. */
     public CoreConfig withTimeouts(long lockMillis, long drainMillis) {
-        return new CoreConfig(fdLimit, leakReportLevel, lockMillis, drainMillis, leakHistory);
+        return new CoreConfig(fdLimit, leakReportLevel, lockMillis, drainMillis, leakHistory, fenceTimeoutMillis);
+    }
+
+    /** This configuration with another fence wait bound. */
+    public CoreConfig withFenceTimeout(long millis) {
+        return new CoreConfig(fdLimit, leakReportLevel, lockTimeoutMillis, drainTimeoutMillis, leakHistory, millis);
     }
 
     /** The settings by their configuration keys, as the runtime DTO shows them. */
     public java.util.Map<String, Object> asProperties() {
         return java.util.Map.of("fd.limit", fdLimit, "leak.report.level", leakReportLevel.name(), "lock.timeout.ms",
-                lockTimeoutMillis, "drain.timeout.ms", drainTimeoutMillis, "leak.history", leakHistory);
+                lockTimeoutMillis, "drain.timeout.ms", drainTimeoutMillis, "leak.history", leakHistory, "fence.timeout.ms", fenceTimeoutMillis);
     }
 }

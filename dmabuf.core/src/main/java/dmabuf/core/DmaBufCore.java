@@ -19,6 +19,9 @@ import dmabuf.core.drivers.DriverTracker;
 import dmabuf.core.heap.HeapTable;
 import dmabuf.core.mmap.MmapService;
 import dmabuf.core.runtime.RuntimeSnapshots;
+import dmabuf.core.sync.FenceService;
+import dmabuf.core.sync.PollService;
+import dmabuf.core.sync.SyncFiles;
 
 /**
  * The dma-buf core, free of OSGi: it wires the concerns together (buffer lifecycle, attachments, CPU access, vmap,
@@ -46,6 +49,9 @@ public final class DmaBufCore {
     private final Reclaimer reclaimer;
     private final RuntimeSnapshots snapshots;
     private final HeapTable heaps;
+    private final FenceService fences;
+    private final PollService polls;
+    private final SyncFiles syncFiles;
 
     /**
      * @param config         the initial settings
@@ -68,6 +74,9 @@ public final class DmaBufCore {
         this.reclaimer = new Reclaimer(this);
         this.snapshots = new RuntimeSnapshots(this);
         this.heaps = new HeapTable(this);
+        this.fences = new FenceService(this);
+        this.polls = new PollService(this);
+        this.syncFiles = new SyncFiles(fences);
     }
 
     /** Applies new settings; nothing is revoked. */
@@ -136,6 +145,21 @@ public final class DmaBufCore {
         return heaps;
     }
 
+    /** Fence contexts, acquire contexts and implicit-sync waits. */
+    public FenceService fences() {
+        return fences;
+    }
+
+    /** {@code poll} on dma-buf fds. */
+    public PollService polls() {
+        return polls;
+    }
+
+    /** Sync files. */
+    public SyncFiles syncFiles() {
+        return syncFiles;
+    }
+
     /** Snapshots for the runtime DTO and bufinfo. */
     public RuntimeSnapshots snapshots() {
         return snapshots;
@@ -186,6 +210,7 @@ public final class DmaBufCore {
      */
     public void closeClient(Client client) {
         if (client.close()) {
+            fences.clientClosed(client); // first: its calls in flight may be waiting for its own fences
             // calls that got past the door finish first, so what they take is reclaimed too (bounded)
             if (!client.awaitCalls(config.drainTimeoutMillis())) {
                 log.warn(client.describe() + " stopped with " + client.callsInProgress() + " registry call(s) still "

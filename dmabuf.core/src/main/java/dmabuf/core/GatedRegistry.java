@@ -24,11 +24,12 @@ import dmabuf.core.client.Client;
  * with ENODEV. Without the door a call that passed the check just before the stop could add a reference, fd, vmap or
  * attachment after the reclaim had run, which nobody would ever give back.
  */
-final class GatedRegistry implements DmaBufRegistry {
+final class GatedRegistry extends dmabuf.core.sync.GatedFences implements DmaBufRegistry {
     private final Client client;
     private final DmaBufRegistry registry;
 
     GatedRegistry(Client client, DmaBufRegistry registry) {
+        super(client, registry);
         this.client = client;
         this.registry = registry;
     }

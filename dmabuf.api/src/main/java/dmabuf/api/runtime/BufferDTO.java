@@ -29,6 +29,8 @@ public class BufferDTO extends DTO {
     public String[] attachedDevices;
     /** The vmap count. */
     public long vmapCount;
+    /** The fences in its reservation object (signalled ones included until replaced). */
+    public FenceDTO[] fences;
     /** {@link #STATE_LIVE} or {@link #STATE_REVOKED}. */
     public String state;
 }

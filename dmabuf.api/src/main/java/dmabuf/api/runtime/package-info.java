@@ -4,7 +4,7 @@
  * <p>
  * DTOs follow the OSGi DTO rules: public fields, no behaviour, a snapshot that never changes after it is returned.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package dmabuf.api.runtime;
 

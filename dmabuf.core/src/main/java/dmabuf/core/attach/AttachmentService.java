@@ -3,6 +3,7 @@ package dmabuf.core.attach;
 import java.util.List;
 
 import dmabuf.api.DmaBufAttachment;
+import dmabuf.api.DmaBufException;
 import dmabuf.api.DmaBufImporterOps;
 import dmabuf.api.DmaDataDirection;
 import dmabuf.api.Device;
@@ -165,8 +166,27 @@ public final class AttachmentService {
         }
     }
 
-    /** {@code dma_buf_map_attachment}. */
+    /**
+     * {@code dma_buf_map_attachment}. A static importer then waits for the buffer's KERNEL fences (a move or clear
+     * the exporter started, possibly in map itself), outside the buffer's lock; if that wait fails the table is
+     * unmapped again and the wait's error is returned, as in the kernel.
+     */
     public SgTable map(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
+        SgTable table = mapLocked(client, handle, direction);
+        Attachment a = own(client, handle);
+        if (!a.isDynamic()) {
+            try {
+                core.fences().waitImplicit(a.buffer(), dmabuf.api.sync.DmaResvUsage.KERNEL,
+                        "mapAttachment for device '" + a.device().name() + "'");
+            } catch (DmaBufException e) {
+                unmap(client, handle, table, direction);
+                throw e;
+            }
+        }
+        return table;
+    }
+
+    private SgTable mapLocked(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
         Attachment a = own(client, handle);
         Errors.checkDirection(direction, "map");
         Buffer b = a.buffer();

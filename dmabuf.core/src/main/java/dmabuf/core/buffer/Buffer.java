@@ -19,6 +19,7 @@ import dmabuf.api.Errno;
 import dmabuf.core.Errors;
 import dmabuf.core.attach.Attachment;
 import dmabuf.core.client.Client;
+import dmabuf.core.sync.ResvImpl;
 
 /**
  * A buffer's lifecycle and the state every concern shares: the reference count, the live/revoked/released state,
@@ -72,6 +73,8 @@ public final class Buffer implements DmaBuf {
     private Thread lockedOpThread;
     private String lockedOpName;
 
+    /** The reservation object: fences and their ww mutex (see dmabuf.core.sync). */
+    private final ResvImpl resv = new ResvImpl(this::toString);
     /** Scopes every CPU view handed out. */
     private final ViewScope views = new ViewScope();
     /** Serialises state transitions. */
@@ -112,6 +115,11 @@ public final class Buffer implements DmaBuf {
     @Override
     public Optional<String> name() {
         return Optional.ofNullable(name);
+    }
+
+    @Override
+    public ResvImpl resv() {
+        return resv;
     }
 
     @Override

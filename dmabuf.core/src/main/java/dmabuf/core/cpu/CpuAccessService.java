@@ -52,9 +52,34 @@ public final class CpuAccessService {
                     throw core.guard().failed(b, "beginCpuAccess", e);
                 }
             }
-            client.holding(b).openBracket(direction, offset, length);
         } finally {
             b.exit();
+        }
+        waitForDevices(b, direction, offset, length); // outside enter/exit: a revoke must not wait for devices
+        client.holding(b).openBracket(direction, offset, length);
+    }
+
+    /**
+     * Implicit sync, after the exporter's begin as in the kernel: a CPU writer waits for every fence, a reader for
+     * the write fences. A failed wait ends the exporter's begin again, so a failed begin changes nothing.
+     */
+    private void waitForDevices(Buffer b, DmaDataDirection direction, long offset, long length) {
+        boolean cpuWrites = direction != DmaDataDirection.FROM_DEVICE;
+        try {
+            core.fences().waitImplicit(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites),
+                    "beginCpuAccess(" + direction + ")");
+        } catch (DmaBufException e) {
+            if (b.implementsOp(OpsContract.Op.END_CPU_ACCESS) && b.state() == Buffer.State.LIVE) {
+                core.guard().quietly(b, "endCpuAccess", () -> {
+                    b.enter();
+                    try {
+                        b.ops().endCpuAccess(b, direction, offset, length);
+                    } finally {
+                        b.exit();
+                    }
+                });
+            }
+            throw e;
         }
     }
 

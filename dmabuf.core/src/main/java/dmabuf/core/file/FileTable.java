@@ -16,12 +16,21 @@ public final class FileTable {
     private int open;
     private int lowestFree;
 
-    /** The open file behind an fd, or {@link Errno#EBADF}. */
+    /** The dma-buf behind an fd, or {@link Errno#EBADF}; a sync file's fd is {@link Errno#EINVAL}. */
     public OpenFile get(int fd) {
+        OpenFile f = getAny(fd);
+        if (f.isSyncFile()) {
+            throw Errors.einval("fd " + fd + " is a sync file, not a dma-buf");
+        }
+        return f;
+    }
+
+    /** The open file behind an fd, dma-buf or sync file, or {@link Errno#EBADF}. */
+    public OpenFile getAny(int fd) {
         AtomicReferenceArray<OpenFile> s = slots;
         OpenFile f = fd >= 0 && fd < s.length() ? s.get(fd) : null;
         if (f == null) {
-            throw Errors.error(Errno.EBADF, "fd " + fd + " is not an open dma-buf fd of this bundle"
+            throw Errors.error(Errno.EBADF, "fd " + fd + " is not an open fd of this bundle"
                     + " (fds are per bundle: pass the DmaBuf object to share a buffer)");
         }
         return f;
@@ -55,9 +64,9 @@ public final class FileTable {
         return fd;
     }
 
-    /** Removes an fd and returns its file, or {@link Errno#EBADF}. */
+    /** Removes an fd (dma-buf or sync file) and returns its file, or {@link Errno#EBADF}. */
     public synchronized OpenFile remove(int fd) {
-        OpenFile f = get(fd);
+        OpenFile f = getAny(fd);
         slots.set(fd, null);
         open--;
         if (fd < lowestFree) {
@@ -71,12 +80,12 @@ public final class FileTable {
         return open;
     }
 
-    /** The open fds, lowest first. */
+    /** The open dma-buf fds (not sync files: they hold no buffer), lowest first. */
     public synchronized List<Integer> openFds() {
         List<Integer> fds = new ArrayList<>(open);
         AtomicReferenceArray<OpenFile> s = slots;
         for (int i = 0; i < s.length(); i++) {
-            if (s.get(i) != null) {
+            if (s.get(i) != null && !s.get(i).isSyncFile()) {
                 fds.add(i);
             }
         }

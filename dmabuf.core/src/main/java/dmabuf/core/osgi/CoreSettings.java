@@ -36,6 +36,13 @@ public @interface CoreSettings {
             description = "How many leak reports the runtime DTO keeps.")
     int leak_history() default 256;
 
+    /** @return the fence wait bound */
+    @AttributeDefinition(name = "fence timeout (ms)", min = "0",
+            description = "The longest the core's implicit-sync waits (CPU access, a static importer's map) wait for "
+                    + "a buffer's fences before failing with ETIMEDOUT; 0 never waits (EBUSY while fences are "
+                    + "pending).")
+    long fence_timeout_ms() default 5000;
+
     /** @return the changecount coalescing delay */
     @AttributeDefinition(name = "change count delay (ms)", min = "0",
             description = "Changes are published in service.changecount at most this often, so watchers never "

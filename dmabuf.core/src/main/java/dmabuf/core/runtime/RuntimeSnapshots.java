@@ -88,6 +88,7 @@ public final class RuntimeSnapshots {
             sb.append(String.format("%08d\t%08x\t%08x\t%08d\t%s\t%08d\t%s%s%n", b.size(), b.exportFlags(),
                     mode(b.exportFlags()), b.refCount(), b.exporterName(), b.id(), name == null ? "<none>" : name,
                     b.state() == Buffer.State.LIVE ? "" : " (" + b.state().name().toLowerCase() + ")"));
+            sb.append(dmabuf.core.sync.FenceService.describeForBufinfo(b.resv()));
             sb.append("\tAttached Devices:\n");
             for (Attachment a : attachments) {
                 sb.append('\t').append(a.device().name()).append('\n');
@@ -131,6 +132,7 @@ public final class RuntimeSnapshots {
         dto.name = b.currentName();
         dto.attachedDevices = attachments.stream().map(a -> a.device().name()).toArray(String[]::new);
         dto.vmapCount = b.vmapCount();
+        dto.fences = dmabuf.core.sync.FenceService.fenceDTOs(b.resv());
         dto.state = b.state() == Buffer.State.LIVE ? BufferDTO.STATE_LIVE : BufferDTO.STATE_REVOKED;
         return dto;
     }

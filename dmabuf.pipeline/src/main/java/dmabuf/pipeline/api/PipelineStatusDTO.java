@@ -42,6 +42,12 @@ public class PipelineStatusDTO extends DTO {
     /** CRC-32 of the last frame the display scanned out, and its frame number; -1 before the first. */
     public long lastFrameCrc;
     public long lastFrameNumber;
+    /**
+     * How much the stages overlap (they are ordered by dma-fences only): the time-weighted mean number of render,
+     * scanout and encode jobs running at once, and the wall time in milliseconds two or more of them ran at once.
+     */
+    public double meanStagesInFlight;
+    public long overlappedMillis;
 
     /** Figures of one stage. */
     public static class StageDTO extends DTO {

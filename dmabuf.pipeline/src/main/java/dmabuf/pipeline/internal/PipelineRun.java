@@ -5,15 +5,21 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
+import dmabuf.api.DmaBuf;
 import dmabuf.api.DmaBufException;
 import dmabuf.api.Errno;
 import dmabuf.api.runtime.BufferDTO;
 import dmabuf.api.runtime.RuntimeDTO;
+import dmabuf.api.sync.DmaFence;
+import dmabuf.api.sync.DmaResvUsage;
+import dmabuf.api.sync.FenceContext;
 import dmabuf.exporter.v4l2.api.Frame;
 import dmabuf.importer.display.api.ScanoutResult;
 import dmabuf.importer.encoder.api.EncodedFrame;
@@ -21,31 +27,36 @@ import dmabuf.importer.gpu.api.RenderResult;
 import dmabuf.pipeline.api.PipelineStatusDTO;
 
 /**
- * One run: a thread per stage (capture, render, scanout, encode), each taking work from the {@link Handoff} before it
- * and passing buffer indices to the next; pixels stay in the exporters' buffers. A framebuffer goes back to the GPU
- * when it is off screen and encoded. The run ends when the last stage has done the frames asked for, on
- * {@link #stop}, or when a stage fails; whoever ends it joins the stage threads (bounded) and gives the buffers back.
+ * One run: capture, render, scanout and encode each run on their own executor and are ordered by dma-fences only
+ * (see {@link Handoff}); pixels stay in the exporters' buffers.
+ * <p>
+ * DOC: how a frame travels. The capture thread dequeues a frame and publishes the camera's WRITE fence on its buffer
+ * (signalled at once: the device has written it). It then publishes, in frame order, the render job (READ on the
+ * camera buffer, WRITE on framebuffer {@code n % count}), the scanout job and the encode job (READ on that
+ * framebuffer); each starts on its stage's executor when the fences it depends on have signalled, so render of frame
+ * n+1 runs while frame n is scanned out and encoded. The camera gets a buffer back once every READ fence on it
+ * signalled; the GPU reuses a framebuffer once the display (whose READ fence signals when the frame leaves the
+ * screen) and the encoder are done with it. A failing job sets EIO on its fence before signalling and fails the run.
+ * The run ends when the last stage has done the frames asked for, on {@link #stop}, or on a failure; the teardown
+ * waits (bounded) for every fence on the run's buffers, stops the executors and gives the buffers back.
  */
 final class PipelineRun {
     private final PipelineSettings settings;
     private final long framesRequested;
     private final RunBuffers buffers;
     private final Stages stages;
-    private final StageStats capture;
-    private final StageStats render;
-    private final StageStats scanout;
-    private final StageStats encode;
+    private final Handoff handoff;
+    private final Overlap overlap = new Overlap();
+    private final Stage capture;
+    private final Stage render;
+    private final Stage scanout;
+    private final Stage encode;
     private volatile boolean cancelled;
-    private final Handoff<Shot> captured;
-    private final Handoff<Shot> rendered;
-    private final Handoff<Shot> shown;
-    private final Handoff<Integer> free;
-    /** Per framebuffer: how many of display and encoder still need it. */
-    private final AtomicInteger[] holds;
-    private final List<Thread> threads;
     private final AtomicBoolean ending = new AtomicBoolean();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final long startNanos = System.nanoTime();
+    /** The scanout fence of the frame on screen: signalled when the next frame replaces it. Scanout thread only. */
+    private DmaFence onScreen;
     // Guarded by this.
     private String state = PipelineStatusDTO.RUNNING;
     private String failure;
@@ -56,9 +67,10 @@ final class PipelineRun {
     private long bytesCopied;
     private long encodedBytes;
     private long rawBytes;
+    private long encodedFrames;
 
-    /** A camera frame and, once rendered, the framebuffer it is in. */
-    private record Shot(int cameraIndex, long sequence, int framebuffer) {
+    /** A stage: its timeline, its executor (one thread, owned by the run) and its figures. */
+    private record Stage(String name, FenceContext timeline, ExecutorService executor, StageStats stats) {
     }
 
     private PipelineRun(Stages stages, PipelineSettings settings, long frames, RunBuffers buffers) {
@@ -66,184 +78,217 @@ final class PipelineRun {
         this.settings = settings;
         this.framesRequested = frames;
         this.buffers = buffers;
-        this.capture = new StageStats("capture", buffers.camera.name());
-        this.render = new StageStats("render", stages.gpu().device().name());
-        this.scanout = new StageStats("scanout", stages.display().device().name());
-        this.encode = new StageStats("encode", stages.encoder().device().name());
-        this.captured = new Handoff<>(buffers.cameraBuffers.length, () -> cancelled);
-        this.rendered = new Handoff<>(buffers.framebuffers.length, () -> cancelled);
-        this.shown = new Handoff<>(buffers.framebuffers.length, () -> cancelled);
-        this.free = new Handoff<>(buffers.framebuffers.length, () -> cancelled);
-        this.holds = new AtomicInteger[buffers.framebuffers.length];
-        for (int i = 0; i < holds.length; i++) {
-            holds[i] = new AtomicInteger();
-        }
-        this.threads = settings.encode()
-                ? List.of(thread("capture", this::captureLoop), thread("render", this::renderLoop),
-                        thread("scanout", this::scanoutLoop), thread("encode", this::encodeLoop))
-                : List.of(thread("capture", this::captureLoop), thread("render", this::renderLoop),
-                        thread("scanout", this::scanoutLoop));
+        this.handoff = new Handoff(stages.registry());
+        this.capture = stage("capture", buffers.camera.name());
+        this.render = stage("render", stages.gpu().device().name());
+        this.scanout = stage("scanout", stages.display().device().name());
+        this.encode = settings.encode() ? stage("encode", stages.encoder().device().name()) : null;
+    }
+
+    private Stage stage(String name, String device) {
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dmabuf-pipeline-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        return new Stage(name, stages.registry().fenceContext("dmabuf.pipeline", name + "@" + device), executor,
+                new StageStats(name, device));
+    }
+
+    private List<Stage> allStages() {
+        return encode == null ? List.of(capture, render, scanout) : List.of(capture, render, scanout, encode);
     }
 
     /**
-     * Allocates the run's buffers and starts its threads.
+     * Allocates the run's buffers and starts capturing.
      *
      * @throws DmaBufException as {@link RunBuffers#allocate}
      */
     static PipelineRun start(Stages stages, PipelineSettings settings, long frames) {
         RunBuffers buffers = RunBuffers.allocate(stages, settings);
-        PipelineRun run = new PipelineRun(stages, settings, frames, buffers);
-        for (int i = 0; i < run.holds.length; i++) {
-            try {
-                run.free.put(i);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                buffers.release();
-                throw new DmaBufException(Errno.EINTR, "interrupted while starting the pipeline");
-            }
+        PipelineRun run;
+        try {
+            run = new PipelineRun(stages, settings, frames, buffers);
+        } catch (RuntimeException e) {
+            buffers.release();
+            throw e;
         }
-        run.threads.forEach(Thread::start);
+        run.capture.executor().execute(run::captureLoop);
         return run;
     }
 
-    private interface StageBody {
-        void run() throws InterruptedException;
+    /** The work of one job; returns what the stage shows as its output. */
+    private interface Work {
+        String run();
     }
 
-    private Thread thread(String stage, StageBody body) {
-        Thread t = new Thread(() -> {
-            try {
-                body.run();
-            } catch (InterruptedException e) {
-                end(PipelineStatusDTO.STOPPED, null);
-            } catch (RuntimeException e) {
-                if (!cancelled) {
-                    end(PipelineStatusDTO.FAILED, stage + ": " + e.getMessage());
-                }
+    /**
+     * Publishes a job of {@code stage} and chains it on its dependencies. Returns its fence. The job signals its
+     * fence when done unless {@code keepFence} (the scanout signals when the frame leaves the screen).
+     */
+    private DmaFence submit(Stage stage, List<DmaBuf> inputs, List<DmaBuf> outputs, boolean keepFence, Work work) {
+        DmaFence fence = stage.timeline().createFence();
+        handoff.publish(fence, inputs, outputs)
+                .thenRunAsync(() -> execute(stage, fence, keepFence, work), stage.executor())
+                .exceptionally(e -> {
+                    fail(fence, stage, e); // the executor was shut down under a cancelled run
+                    return null;
+                });
+        return fence;
+    }
+
+    private void execute(Stage stage, DmaFence fence, boolean keepFence, Work work) {
+        if (cancelled) {
+            signalQuietly(fence, Errno.EINTR);
+            return;
+        }
+        long t0 = System.nanoTime();
+        overlap.enter();
+        String output;
+        try (DmaFence.SignallingSection section = fence.beginSignalling()) {
+            output = work.run();
+        } catch (RuntimeException e) {
+            fail(fence, stage, e);
+            return;
+        } finally {
+            overlap.exit();
+        }
+        stage.stats().record(t0, output);
+        if (!keepFence) {
+            signalQuietly(fence, null);
+        }
+    }
+
+    private void fail(DmaFence fence, Stage stage, Throwable e) {
+        signalQuietly(fence, Errno.EIO);
+        if (!cancelled) {
+            end(PipelineStatusDTO.FAILED, stage.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Signals unless signalled already (the core signals a stopped bundle's fences with ENODEV). */
+    private static void signalQuietly(DmaFence fence, Errno error) {
+        try {
+            if (error != null) {
+                fence.setError(error);
             }
-        }, "dmabuf-pipeline-" + stage);
-        t.setDaemon(true);
-        return t;
+            fence.signal();
+        } catch (DmaBufException alreadySignalled) {
+            if (alreadySignalled.errno() != Errno.EALREADY) {
+                throw alreadySignalled;
+            }
+        }
     }
 
     private boolean more(long done) {
         return !cancelled && (framesRequested == 0 || done < framesRequested);
     }
 
-    private void captureLoop() throws InterruptedException {
+    /** The capture executor's loop: dequeue, publish the frame, publish its jobs downstream. */
+    private void captureLoop() {
         long done = 0;
-        while (more(done)) {
-            long t0 = System.nanoTime();
-            Frame f;
-            try {
-                f = buffers.camera.dequeue(50, TimeUnit.MILLISECONDS);
-            } catch (DmaBufException e) {
-                if (e.errno() == Errno.EAGAIN || cancelled) {
+        try {
+            while (more(done)) {
+                long t0 = System.nanoTime();
+                Frame f;
+                try {
+                    f = buffers.camera.dequeue(50, TimeUnit.MILLISECONDS);
+                } catch (DmaBufException e) {
+                    if (e.errno() == Errno.EAGAIN || cancelled) {
+                        continue;
+                    }
+                    throw e;
+                }
+                if (f.error()) {
+                    buffers.camera.queue(f.index()); // the device could not write it: nothing to show
                     continue;
                 }
-                throw e;
+                DmaBuf cam = buffers.cameraBuffers[f.index()];
+                DmaFence captured = capture.timeline().createFence();
+                handoff.publish(captured, List.of(), List.of(cam));
+                captured.signal(); // the device wrote the frame before dequeue returned it
+                capture.stats().record(t0, buffers.format.toString());
+                submitFrame(f.index(), f.sequence(), done);
+                done++;
             }
-            if (f.error()) {
-                buffers.camera.queue(f.index()); // the device could not write it: nothing to show
-                continue;
-            }
-            capture.record(t0, buffers.format.toString());
-            done++;
-            if (!captured.put(new Shot(f.index(), f.sequence(), -1))) {
-                return;
+        } catch (RuntimeException e) {
+            if (!cancelled) {
+                end(PipelineStatusDTO.FAILED, "capture: " + e.getMessage());
             }
         }
     }
 
-    private void renderLoop() throws InterruptedException {
-        long done = 0;
-        while (more(done)) {
-            Shot shot = captured.take();
-            Integer fb = shot == null ? null : free.take();
-            if (fb == null) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            RenderResult r = stages.gpu().render(buffers.cameraBuffers[shot.cameraIndex()], buffers.texture,
-                    buffers.framebuffers[fb], buffers.target, settings.matrix());
-            render.record(t0, settings.matrix().name() + ", " + buffers.texture.format() + " -> XRGB8888 ("
-                    + r.sourceAccess() + "/" + r.targetAccess() + ")");
+    private void submitFrame(int cameraIndex, long sequence, long frameIndex) {
+        DmaBuf cam = buffers.cameraBuffers[cameraIndex];
+        int fb = (int) (frameIndex % buffers.framebuffers.length);
+        DmaBuf target = buffers.framebuffers[fb];
+        submit(render, List.of(cam), List.of(target), false, () -> {
+            RenderResult r = stages.gpu().render(cam, buffers.texture, target, buffers.target, settings.matrix());
             synchronized (this) {
                 bytesCopied += r.bytesCopied();
             }
-            buffers.camera.queue(shot.cameraIndex());
-            holds[fb].set(settings.encode() ? 2 : 1);
-            done++;
-            if (!rendered.put(new Shot(shot.cameraIndex(), shot.sequence(), fb))) {
-                return;
+            return settings.matrix().name() + ", " + buffers.texture.format() + " -> XRGB8888 (" + r.sourceAccess()
+                    + "/" + r.targetAccess() + ")";
+        });
+        // the camera reuses its buffer only when every reader of it (the render job) is done
+        cam.resv().whenSignaled(DmaResvUsage.READ).thenRun(() -> requeue(cameraIndex));
+        DmaFence[] shown = new DmaFence[1];
+        shown[0] = submit(scanout, List.of(target), List.of(), true, () -> {
+            ScanoutResult r = stages.display().pageFlip(target, buffers.framebuffer);
+            DmaFence previous = onScreen;
+            onScreen = shown[0];
+            if (previous != null) {
+                signalQuietly(previous, null); // that frame left the screen: its framebuffer may be reused
             }
-        }
-    }
-
-    private void scanoutLoop() throws InterruptedException {
-        long done = 0;
-        int onScreen = -1;
-        while (more(done)) {
-            Shot shot = rendered.take();
-            if (shot == null) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            ScanoutResult r = stages.display().pageFlip(buffers.framebuffers[shot.framebuffer()],
-                    buffers.framebuffer);
-            scanout.record(t0, String.format(Locale.ROOT, "crc 0x%08x (%s)", r.crc(), r.access()));
-            if (onScreen >= 0) {
-                letGo(onScreen);
-            }
-            onScreen = shot.framebuffer();
-            done++;
             synchronized (this) {
-                framesDone = done;
+                framesDone++;
                 lastCrc = r.crc();
-                lastFrameNumber = shot.sequence();
+                lastFrameNumber = sequence;
             }
-            if (settings.encode()) {
-                if (!shown.put(shot)) {
-                    return;
+            completeIfDone();
+            return String.format(Locale.ROOT, "crc 0x%08x (%s)", r.crc(), r.access());
+        });
+        if (encode != null) {
+            submit(encode, List.of(target), List.of(), false, () -> {
+                EncodedFrame e = stages.encoder().encode(target, buffers.raw, sequence);
+                long total;
+                long raw;
+                synchronized (this) {
+                    encodedBytes += e.data().length;
+                    rawBytes += e.rawBytes();
+                    total = encodedBytes;
+                    raw = rawBytes;
+                    encodedFrames++;
                 }
-            } else if (framesRequested > 0 && done == framesRequested) {
-                end(PipelineStatusDTO.COMPLETED, null);
-            }
+                completeIfDone();
+                return String.format(Locale.ROOT, "%.1f MB zlib, ratio %.2f (%s)", total / 1e6, (double) total / raw,
+                        e.access());
+            });
         }
     }
 
-    private void encodeLoop() throws InterruptedException {
-        long done = 0;
-        while (more(done)) {
-            Shot shot = shown.take();
-            if (shot == null) {
-                return;
-            }
-            long t0 = System.nanoTime();
-            EncodedFrame e = stages.encoder().encode(buffers.framebuffers[shot.framebuffer()], buffers.raw,
-                    shot.sequence());
-            long total;
-            long raw;
-            synchronized (this) {
-                encodedBytes += e.data().length;
-                rawBytes += e.rawBytes();
-                total = encodedBytes;
-                raw = rawBytes;
-            }
-            encode.record(t0, String.format(Locale.ROOT, "%.1f MB zlib, ratio %.2f (%s)", total / 1e6,
-                    (double) total / raw, e.access()));
-            letGo(shot.framebuffer());
-            done++;
-            if (framesRequested > 0 && done == framesRequested) {
-                end(PipelineStatusDTO.COMPLETED, null);
-            }
+    /** Ends the run once the display (and the encoder) have done every frame asked for. */
+    private void completeIfDone() {
+        boolean done;
+        synchronized (this) {
+            done = framesRequested > 0 && framesDone >= framesRequested
+                    && (encode == null || encodedFrames >= framesRequested);
+        }
+        if (done) {
+            end(PipelineStatusDTO.COMPLETED, null); // the teardown waits for this job's fence, on its own thread
         }
     }
 
-    /** One of display and encoder is done with a framebuffer; the last one gives it back to the GPU. */
-    private void letGo(int fb) throws InterruptedException {
-        if (holds[fb].decrementAndGet() == 0) {
-            free.put(fb);
+    private void requeue(int cameraIndex) {
+        if (cancelled) {
+            return;
+        }
+        try {
+            buffers.camera.queue(cameraIndex);
+        } catch (RuntimeException e) {
+            if (!cancelled) {
+                end(PipelineStatusDTO.FAILED, "capture: requeue of buffer " + cameraIndex + ": " + e.getMessage());
+            }
         }
     }
 
@@ -264,34 +309,57 @@ final class PipelineRun {
         return ended.getCount() > 0;
     }
 
-    /** Ends the run once: cancels the stages, joins them (bounded), gives everything back, then publishes the state. */
+    /**
+     * Ends the run once. The teardown runs on its own thread, so a stage may end the run from its executor: it
+     * cancels the stages, signals the frame on screen, waits (bounded) until every fence on the run's buffers has
+     * signalled (BOOKKEEP: all of them), stops the executors, gives everything back, then publishes the state.
+     */
     private void end(String endState, String why) {
         if (!ending.compareAndSet(false, true)) {
             return;
         }
         cancelled = true;
+        Thread teardown = new Thread(() -> teardown(endState, why), "dmabuf-pipeline-teardown");
+        teardown.setDaemon(true);
+        teardown.start();
+    }
+
+    private void teardown(String endState, String why) {
         String problem = why;
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.stopTimeoutMillis());
-            boolean interrupted = false;
-            for (Thread t : threads) {
-                if (t == Thread.currentThread()) {
-                    continue;
+            // the last frame stays on screen until the display is done with it: after the scanout thread drained
+            CompletableFuture.runAsync(() -> {
+                if (onScreen != null) {
+                    signalQuietly(onScreen, null);
                 }
+            }, scanout.executor()).exceptionally(e -> null);
+            for (DmaBuf b : buffers.allBuffers()) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                if (!b.resv().await(DmaResvUsage.BOOKKEEP, left, TimeUnit.NANOSECONDS)) {
+                    problem = join(problem, "fences on " + b + " still unsignalled after "
+                            + settings.stopTimeoutMillis() + " ms: " + b.resv().fences(DmaResvUsage.BOOKKEEP));
+                    break;
+                }
+            }
+            boolean interrupted = false;
+            for (Stage s : allStages()) {
+                s.executor().shutdown();
                 try {
-                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    if (!s.executor().awaitTermination(Math.max(1, deadline - System.nanoTime()),
+                            TimeUnit.NANOSECONDS)) {
+                        s.executor().shutdownNow();
+                        problem = join(problem, s.name() + " did not stop within " + settings.stopTimeoutMillis()
+                                + " ms");
+                    }
                 } catch (InterruptedException e) {
                     interrupted = true;
-                }
-                if (t.isAlive()) {
-                    problem = (problem == null ? "" : problem + "; ") + t.getName() + " did not stop within "
-                            + settings.stopTimeoutMillis() + " ms";
                 }
             }
             try {
                 buffers.release();
             } catch (RuntimeException e) {
-                problem = (problem == null ? "" : problem + "; ") + "release: " + e.getMessage();
+                problem = join(problem, "release: " + e.getMessage());
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -304,6 +372,10 @@ final class PipelineRun {
             }
             ended.countDown();
         }
+    }
+
+    private static String join(String problem, String more) {
+        return problem == null ? more : problem + "; " + more;
     }
 
     /** A snapshot of the run. */
@@ -319,14 +391,14 @@ final class PipelineRun {
             dto.bytesCopied = bytesCopied;
             dto.lastFrameCrc = lastCrc;
             dto.lastFrameNumber = lastFrameNumber;
+            dto.meanStagesInFlight = overlap.meanInFlight(endNanos != 0 ? endNanos : System.nanoTime());
+            dto.overlappedMillis = overlap.overlappedMillis();
         }
         dto.width = buffers.format.width();
         dto.height = buffers.format.height();
         dto.format = buffers.format.pixelFormat().fourcc();
         dto.framesRequested = framesRequested;
-        dto.stages = settings.encode()
-                ? new PipelineStatusDTO.StageDTO[] {capture.dto(), render.dto(), scanout.dto(), encode.dto()}
-                : new PipelineStatusDTO.StageDTO[] {capture.dto(), render.dto(), scanout.dto()};
+        dto.stages = allStages().stream().map(s -> s.stats().dto()).toArray(PipelineStatusDTO.StageDTO[]::new);
         live(dto);
         return dto;
     }

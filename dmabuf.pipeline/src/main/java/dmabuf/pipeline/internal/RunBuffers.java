@@ -150,6 +150,13 @@ final class RunBuffers {
         return ids;
     }
 
+    /** Every buffer of the run: camera buffers, then framebuffers. */
+    List<DmaBuf> allBuffers() {
+        List<DmaBuf> all = new ArrayList<>(List.of(cameraBuffers));
+        all.addAll(List.of(framebuffers));
+        return all;
+    }
+
     /** The bytes of the buffers the run holds. */
     synchronized long heldBytes() {
         long bytes = 0;

@@ -89,6 +89,17 @@ class PipelineTest {
     }
 
     @Test
+    void stagesOrderedByFencesOverlapAndEveryCrcStaysRight() throws InterruptedException {
+        PipelineStatusDTO s = runAndCheck(PipelineSettings.DEFAULTS.withSize(320, 240), 30);
+        // scanout and encode of frame n start on the same render fence, render of n+1 runs beside them
+        assertTrue(s.overlappedMillis > 0, "stages never ran at once: " + s.overlappedMillis + " ms");
+        assertTrue(s.meanStagesInFlight > 0.5, "mean stages in flight " + s.meanStagesInFlight);
+        System.out.println(String.format(Locale.ROOT, "pipeline 320x240 NV12 overlap: %.2f stages in flight on "
+                + "average, %d of %d ms with two or more at once", s.meanStagesInFlight, s.overlappedMillis,
+                s.elapsedMillis));
+    }
+
+    @Test
     void rgbaFramesToo() throws InterruptedException {
         runAndCheck(PipelineSettings.DEFAULTS.withSize(200, 120).withFormat(PixelFormat.RGBA), 12);
     }
@@ -167,8 +178,9 @@ class PipelineTest {
         for (int[] size : new int[][] {{640, 480}, {1920, 1080}}) {
             // Enough frames for the stages' code to be compiled; the CRCs of a few are recomputed (slow at 1080p).
             PipelineStatusDTO s = runAndCheck(PipelineSettings.DEFAULTS.withSize(size[0], size[1]), 30, 10);
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pipeline %dx%d NV12: %.1f fps",
-                    s.width, s.height, s.framesPerSecond));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "pipeline %dx%d NV12: %.1f fps, "
+                    + "%.2f stages in flight, %d ms overlapped", s.width, s.height, s.framesPerSecond,
+                    s.meanStagesInFlight, s.overlappedMillis));
             for (PipelineStatusDTO.StageDTO st : s.stages) {
                 line.append(String.format(Locale.ROOT, "; %s p50 %.0f us p99 %.0f us", st.name, st.latencyP50Micros,
                         st.latencyP99Micros));
