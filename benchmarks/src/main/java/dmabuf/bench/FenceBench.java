@@ -7,21 +7,99 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Control;
 
+import dmabuf.api.sync.DmaFence;
+import dmabuf.api.sync.FenceContext;
+
 /**
- * Wake-up across threads: a round trip between two threads, each waking the other once. The anchor hands the turn
- * over with {@code LockSupport.park/unpark}, the floor of any blocking hand-off in Java.
+ * Wake-up across threads: a round trip between two threads, each waking the other once. The scenario signals dma-fences
+ * the other thread awaits (the GPU bundle's fence a pinger waits on, the camera bundle's fence the ponger waits on, two
+ * new fences per round as a driver makes one per job); the anchor hands the turn over with
+ * {@code LockSupport.park/unpark}, the floor of any blocking hand-off in Java.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class FenceBench {
     /** How long a waiter parks before looking at the turn and at the end of the iteration again. */
     static final long RECHECK_NANOS = 1_000_000;
+
+    /** One round trip's fences, and the next round's, published before the request is signalled. */
+    static final class Round {
+        final DmaFence request;
+        final DmaFence reply;
+        volatile Round next;
+
+        Round(DmaFence request, DmaFence reply) {
+            this.request = request;
+            this.reply = reply;
+        }
+    }
+
+    /** Two bundles' fence timelines and the round each side is at (each side touches only its own). */
+    @State(Scope.Group)
+    public static class Fences {
+        CoreRig rig;
+        FenceContext ping;
+        FenceContext pong;
+        Round pingRound;
+        Round pongRound;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            rig = new CoreRig();
+            ping = rig.camera.fenceContext("bench", "ping");
+            pong = rig.gpu.fenceContext("bench", "pong");
+            pingRound = new Round(ping.createFence(), pong.createFence());
+            pongRound = pingRound;
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            rig.close();
+        }
+    }
+
+    /** First thread: signals the request fence and waits for the reply fence. */
+    @Benchmark
+    @Group("fence")
+    @GroupThreads(1)
+    public int fencePing(Fences f, Control control) {
+        Round r = f.pingRound;
+        Round n = new Round(f.ping.createFence(), f.pong.createFence());
+        r.next = n;
+        f.pingRound = n;
+        r.request.signal();
+        while (!r.reply.await(RECHECK_NANOS, TimeUnit.NANOSECONDS)) {
+            if (control.stopMeasurement) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+
+    /** Second thread: waits for the request fence, signals the reply fence. */
+    @Benchmark
+    @Group("fence")
+    @GroupThreads(1)
+    public int fencePong(Fences f, Control control) {
+        Round r = f.pongRound;
+        while (!r.request.await(RECHECK_NANOS, TimeUnit.NANOSECONDS)) {
+            if (control.stopMeasurement) {
+                return -1;
+            }
+        }
+        f.pongRound = r.next;
+        r.reply.signal();
+        return 0;
+    }
 
     /** The turn: 1 when the ponger should answer, 0 when the pinger may go on. */
     @State(Scope.Group)

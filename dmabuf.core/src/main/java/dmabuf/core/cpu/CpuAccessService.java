@@ -65,6 +65,9 @@ public final class CpuAccessService {
      */
     private void waitForDevices(Buffer b, DmaDataDirection direction, long offset, long length) {
         boolean cpuWrites = direction != DmaDataDirection.FROM_DEVICE;
+        if (!core.fences().mustWait(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites))) {
+            return;
+        }
         try {
             core.fences().waitImplicit(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites),
                     "beginCpuAccess(" + direction + ")");
