@@ -39,7 +39,7 @@ final class Report {
             }
         }
         try (Writer w = Files.newBufferedWriter(dir.resolve("ratios.properties"), StandardCharsets.UTF_8)) {
-            ratios.store(w, "ratio of each scenario to its anchor in the last full run (./bench); read by the smoke test");
+            ratios.store(w, "each scenario's ratio to its anchor in the last full run (./bench), for the smoke test");
         }
         chart(scenarios, m, dir.resolve("ratios.png"));
         Files.writeString(markdown, markdown(scenarios, m, run, markdown.getParent().relativize(dir)),

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The benchmarks' smoke mode, run by {@code ./test}: every benchmark runs once briefly in this JVM (JMH, no fork,
- * 3 x 100 ms warm-up, 5 x 40 ms measured, the median taken) and every scenario's ratio to its anchor, both measured just now, is checked with
- * 5x slack against the target and against the last full run ({@code results/ratios.properties}): a 10x regression
- * fails, noise does not. No absolute time is judged.
+ * 3 x 100 ms warm-up, 5 x 40 ms measured, the median taken) and every scenario's ratio to its anchor, both
+ * measured just now, is checked with 5x slack against the target and against the last full run
+ * ({@code results/ratios.properties}): a 10x regression fails, noise does not. No absolute time is judged.
  */
 class BenchmarkSmokeTest {
     /** How far a smoke ratio may stray from the target or the last full run. */
@@ -47,7 +47,8 @@ class BenchmarkSmokeTest {
                 bound = (Double.isNaN(lastRatio) ? target : Math.max(target, lastRatio)) * SLACK;
                 ok = r <= bound;
             }
-            String line = String.format(java.util.Locale.ROOT, "%-14s ratio %-10s %s %-10s (target %s, last full run %s)",
+            String line = String.format(java.util.Locale.ROOT,
+                    "%-14s ratio %-10s %s %-10s (target %s, last full run %s)",
                     s.id(), Report.num(r), s.kind() == Scenario.Kind.AT_LEAST ? ">=" : "<=", Report.num(bound),
                     Report.num(target), previous == null ? "none" : Report.num(lastRatio));
             lines.add(line);
