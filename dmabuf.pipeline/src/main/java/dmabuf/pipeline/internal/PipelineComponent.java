@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.Designate;
 
 import dmabuf.api.DmaBufRegistry;
 import dmabuf.api.runtime.DmaBufRuntime;
+import dmabuf.exporter.gpu.api.Gpu;
 import dmabuf.exporter.scanout.api.DumbBufferDevice;
 import dmabuf.exporter.v4l2.api.CaptureDevice;
 import dmabuf.importer.display.api.Display;
@@ -28,7 +29,7 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
 
 /**
  * The pipeline as a DS component. The importers are static mandatory references: the service exists while they do.
- * Cameras and scanout devices are factory-configured and named, so they are dynamic references chosen by name when a
+ * Cameras, scanout devices and GPUs are factory-configured and named, so they are dynamic references chosen by name when a
  * run starts; a missing one is ENODEV naming it. Deactivation stops the run and gives everything back.
  */
 @Component(name = PipelineComponent.PID, configurationPid = PipelineComponent.PID,
@@ -46,6 +47,10 @@ public final class PipelineComponent implements Pipeline {
     @Reference(service = DumbBufferDevice.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     private volatile List<DumbBufferDevice> scanouts;
+
+    @Reference(service = Gpu.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile List<Gpu> gpuExporters;
 
     @Reference(service = DmaBufRuntime.class, cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -73,6 +78,7 @@ public final class PipelineComponent implements Pipeline {
         this.engine = new PipelineEngine(new Stages(registry,
                 name -> find(cameras, name, CaptureDevice::name),
                 name -> find(scanouts, name, DumbBufferDevice::name),
+                name -> find(gpuExporters, name, Gpu::name),
                 gpu, display, encoder,
                 () -> {
                     DmaBufRuntime r = runtime;
@@ -111,8 +117,8 @@ public final class PipelineComponent implements Pipeline {
     public void start(long frames) {
         engine.start(frames);
         PipelineSettings s = engine.settings();
-        logger.info("pipeline started: {} {}x{}, camera {}, scanout {}, {} frames", s.format().fourcc(), s.width(),
-                s.height(), s.camera(), s.scanout(), frames == 0 ? "until stopped" : frames);
+        logger.info("pipeline started: {} {}x{}, camera {}, framebuffers on {}, {} frames", s.format().fourcc(),
+                s.width(), s.height(), s.camera(), s.framebufferDevice(), frames == 0 ? "until stopped" : frames);
     }
 
     @Override

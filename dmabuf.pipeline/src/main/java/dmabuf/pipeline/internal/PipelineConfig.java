@@ -34,10 +34,11 @@ public @interface PipelineConfig {
             + "factory configuration's name), e.g. video0.")
     String camera() default "video0";
 
-    /** @return the scanout device's name */
-    @AttributeDefinition(name = "scanout device", description = "The scanout device whose dumb buffers are the "
-            + "framebuffers (a dmabuf.exporter.scanout factory configuration's name), e.g. card0.")
-    String scanout() default "card0";
+    /** @return the framebuffers' device */
+    @AttributeDefinition(name = "framebuffer device", description = "The device allocating the framebuffers the "
+            + "GPU renders into and the display scans out: a scanout device's dumb buffers (dmabuf.exporter.scanout, "
+            + "e.g. card0) or a GPU's objects (dmabuf.exporter.gpu, e.g. gpu0).")
+    String framebuffer_device() default "card0";
 
     /** @return the colour matrix */
     @AttributeDefinition(name = "colour matrix", description = "The GPU's colour grading: identity, sepia or grey.")

@@ -12,13 +12,13 @@ import dmabuf.importer.gpu.api.ColourMatrix;
  * @param bufferCount      camera buffers
  * @param framebufferCount display framebuffers
  * @param camera           the capture device's name
- * @param scanout          the scanout device's name
+ * @param framebufferDevice the device allocating the framebuffers: a scanout device or a GPU
  * @param matrix           the GPU's colour matrix
  * @param encode           whether the encoder runs
  * @param stopTimeoutMillis the longest stop waits for stage threads
  */
 record PipelineSettings(int width, int height, PixelFormat format, int bufferCount, int framebufferCount,
-        String camera, String scanout, ColourMatrix matrix, boolean encode, long stopTimeoutMillis) {
+        String camera, String framebufferDevice, ColourMatrix matrix, boolean encode, long stopTimeoutMillis) {
 
     /** The defaults of {@link PipelineConfig}. */
     static final PipelineSettings DEFAULTS = new PipelineSettings(640, 480, PixelFormat.NV12, 4, 3, "video0", "card0",
@@ -34,8 +34,8 @@ record PipelineSettings(int width, int height, PixelFormat format, int bufferCou
         if (framebufferCount < 2 || framebufferCount > 8) {
             throw new IllegalArgumentException("framebuffer.count must be 2..8, not " + framebufferCount);
         }
-        if (camera == null || camera.isBlank() || scanout == null || scanout.isBlank()) {
-            throw new IllegalArgumentException("camera and scanout must name devices");
+        if (camera == null || camera.isBlank() || framebufferDevice == null || framebufferDevice.isBlank()) {
+            throw new IllegalArgumentException("camera and framebuffer.device must name devices");
         }
         if (stopTimeoutMillis < 100) {
             throw new IllegalArgumentException("stop.timeout.ms must be at least 100, not " + stopTimeoutMillis);
@@ -45,22 +45,22 @@ record PipelineSettings(int width, int height, PixelFormat format, int bufferCou
     /** @throws IllegalArgumentException naming the key for an invalid value */
     static PipelineSettings from(PipelineConfig c) {
         return new PipelineSettings(c.width(), c.height(), PixelFormat.parse(c.format()), c.buffer_count(),
-                c.framebuffer_count(), c.camera().trim(), c.scanout().trim(), ColourMatrix.named(c.colour_matrix()),
+                c.framebuffer_count(), c.camera().trim(), c.framebuffer_device().trim(), ColourMatrix.named(c.colour_matrix()),
                 c.encode(), c.stop_timeout_ms());
     }
 
     PipelineSettings withSize(int w, int h) {
-        return new PipelineSettings(w, h, format, bufferCount, framebufferCount, camera, scanout, matrix, encode,
+        return new PipelineSettings(w, h, format, bufferCount, framebufferCount, camera, framebufferDevice, matrix, encode,
                 stopTimeoutMillis);
     }
 
     PipelineSettings withFormat(PixelFormat f) {
-        return new PipelineSettings(width, height, f, bufferCount, framebufferCount, camera, scanout, matrix, encode,
+        return new PipelineSettings(width, height, f, bufferCount, framebufferCount, camera, framebufferDevice, matrix, encode,
                 stopTimeoutMillis);
     }
 
-    PipelineSettings withDevices(String cameraName, String scanoutName) {
-        return new PipelineSettings(width, height, format, bufferCount, framebufferCount, cameraName, scanoutName,
+    PipelineSettings withDevices(String cameraName, String framebufferDeviceName) {
+        return new PipelineSettings(width, height, format, bufferCount, framebufferCount, cameraName, framebufferDeviceName,
                 matrix, encode, stopTimeoutMillis);
     }
 }

@@ -8,8 +8,6 @@ import dmabuf.api.DmaBufException;
 import dmabuf.api.DmaBufRegistry;
 import dmabuf.api.DmaBufUapi;
 import dmabuf.api.Errno;
-import dmabuf.exporter.scanout.api.DumbBuffer;
-import dmabuf.exporter.scanout.api.DumbBufferDevice;
 import dmabuf.exporter.v4l2.api.CaptureDevice;
 import dmabuf.exporter.v4l2.api.Format;
 import dmabuf.exporter.v4l2.api.PixelFormat;
@@ -21,13 +19,12 @@ import dmabuf.importer.gpu.api.SourceFormat;
 import dmabuf.importer.gpu.api.Texture;
 
 /**
- * A run's buffers: the camera's (REQBUFS + EXPBUF) and the display's framebuffers (CREATE_DUMB + PRIME export), each
+ * A run's buffers: the camera's (REQBUFS + EXPBUF) and the framebuffers ({@link FramebufferDevice}), each
  * with the pipeline's own reference, every framebuffer checked scan-out capable before the first frame. Allocation is
  * all or nothing; {@link #release} gives everything back exactly once.
  */
 final class RunBuffers {
     final CaptureDevice camera;
-    final DumbBufferDevice scanout;
     final Format format;
     final DmaBuf[] cameraBuffers;
     final DmaBuf[] framebuffers;
@@ -39,12 +36,11 @@ final class RunBuffers {
     private final Stages stages;
     private Cleanup undo;
 
-    private RunBuffers(Stages stages, CaptureDevice camera, DumbBufferDevice scanout, Format format,
+    private RunBuffers(Stages stages, CaptureDevice camera, Format format,
             DmaBuf[] cameraBuffers, DmaBuf[] framebuffers, int pitch, Cleanup undo) {
         this.stages = stages;
         this.registry = stages.registry();
         this.camera = camera;
-        this.scanout = scanout;
         this.format = format;
         this.cameraBuffers = cameraBuffers;
         this.framebuffers = framebuffers;
@@ -69,11 +65,7 @@ final class RunBuffers {
             throw new DmaBufException(Errno.ENODEV, "camera '" + s.camera() + "' is not present: configure "
                     + "dmabuf.exporter.v4l2 with name=" + s.camera() + " or set the pipeline's camera");
         }
-        DumbBufferDevice scanout = stages.scanouts().apply(s.scanout());
-        if (scanout == null) {
-            throw new DmaBufException(Errno.ENODEV, "scanout device '" + s.scanout() + "' is not present: configure "
-                    + "dmabuf.exporter.scanout with name=" + s.scanout() + " or set the pipeline's scanout");
-        }
+        FramebufferDevice fbDevice = FramebufferDevice.find(stages, s.framebufferDevice());
         if (camera.isStreaming()) {
             throw new DmaBufException(Errno.EBUSY, "camera '" + s.camera() + "' is already streaming for someone "
                     + "else");
@@ -97,15 +89,14 @@ final class RunBuffers {
             DmaBuf[] framebuffers = new DmaBuf[s.framebufferCount()];
             int pitch = 0;
             for (int i = 0; i < framebuffers.length; i++) {
-                DumbBuffer dumb = scanout.createDumb(s.width(), s.height(), 32, 0);
-                undo.push(() -> scanout.destroyDumb(dumb.handle()));
-                DmaBuf own = registry.get(scanout.exportDumb(dumb.handle(),
-                        DumbBufferDevice.DRM_RDWR | DumbBufferDevice.DRM_CLOEXEC));
+                FramebufferDevice.Allocated fb = fbDevice.allocate(s.width(), s.height());
+                undo.push(fb.destroy());
+                DmaBuf own = registry.get(fb.buffer());
                 undo.push(() -> registry.put(own));
                 framebuffers[i] = own;
-                pitch = dumb.pitch();
+                pitch = fb.pitch();
             }
-            RunBuffers buffers = new RunBuffers(stages, camera, scanout, format, cameraBuffers, framebuffers, pitch,
+            RunBuffers buffers = new RunBuffers(stages, camera, format, cameraBuffers, framebuffers, pitch,
                     undo);
             for (DmaBuf fb : framebuffers) {
                 stages.display().check(fb, buffers.framebuffer);

@@ -14,6 +14,8 @@ import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreLog;
 import dmabuf.core.DmaBufCore;
 import dmabuf.core.drivers.DriverTracker;
+import dmabuf.exporter.gpu.TestGpuExporters;
+import dmabuf.exporter.gpu.api.Gpu;
 import dmabuf.exporter.scanout.TestScanouts;
 import dmabuf.exporter.scanout.api.DumbBufferDevice;
 import dmabuf.exporter.v4l2.TestCameras;
@@ -29,7 +31,7 @@ import dmabuf.memory.MemoryEngine;
 import dmabuf.memory.MemoryLog;
 
 /**
- * A real core and memory engine without a framework; the camera "video0" and the scanout device "card0" in their own
+ * A real core and memory engine without a framework; the camera "video0", the scanout device "card0" and the GPU "gpu0" in their own
  * bundles, the three importers in theirs, and the pipeline (bundle {@value #PIPELINE_BUNDLE}) wired to them as its
  * DS component would be. The display records every CRC it reports. Each test makes its own and closes it.
  */
@@ -38,13 +40,14 @@ final class PipelineRig implements AutoCloseable {
     static final long MB = 1L << 20;
     private static final Map<Long, String> BUNDLES = Map.of(10L, "dmabuf.exporter.v4l2", 11L,
             "dmabuf.exporter.scanout", 20L, "dmabuf.importer.gpu", 21L, "dmabuf.importer.display", 22L,
-            "dmabuf.importer.encoder", PIPELINE_BUNDLE, "dmabuf.pipeline");
+            "dmabuf.importer.encoder", 12L, "dmabuf.exporter.gpu", PIPELINE_BUNDLE, "dmabuf.pipeline");
 
     final List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
     final MemoryEngine memory;
     final DmaBufCore core;
     final CaptureDevice camera;
     final DumbBufferDevice scanout;
+    final Gpu gpuExporter;
     final Display realDisplay;
     final RecordingDisplay display;
     final PipelineEngine pipeline;
@@ -61,11 +64,15 @@ final class PipelineRig implements AutoCloseable {
         scanout = TestScanouts.create("card0", registry(11), memory.openBundle(11, BUNDLES.get(11L)), 64 * MB, 4096);
         core.drivers().add(DriverTracker.Kind.EXPORTER, 2, 11,
                 Map.of(DmaBufExporter.NAME, "card0", DmaBufExporter.DEVICE, "card0"));
+        gpuExporter = TestGpuExporters.create(registry(12), memory.openBundle(12, BUNDLES.get(12L)));
+        core.drivers().add(DriverTracker.Kind.EXPORTER, 3, 12,
+                Map.of(DmaBufExporter.NAME, "gpu0", DmaBufExporter.DEVICE, "gpu0"));
         realDisplay = TestDisplays.create(registry(21), displayMaskBits);
         display = new RecordingDisplay(realDisplay);
         pipeline = new PipelineEngine(new Stages(registry(PIPELINE_BUNDLE),
                 name -> name.equals("video0") ? camera : null,
                 name -> name.equals("card0") ? scanout : null,
+                name -> name.equals("gpu0") ? gpuExporter : null,
                 TestGpus.create(registry(20)), display, TestEncoders.create(registry(22)),
                 () -> core.snapshots().runtimeDTO()), settings);
     }
@@ -94,6 +101,7 @@ final class PipelineRig implements AutoCloseable {
         TestDisplays.deactivate(realDisplay);
         TestCameras.close(camera);
         TestScanouts.shutdown(scanout);
+        TestGpuExporters.close(gpuExporter);
         core.shutdown();
         memory.shutdown();
     }
@@ -102,6 +110,8 @@ final class PipelineRig implements AutoCloseable {
     static final class RecordingDisplay implements Display {
         private final Display delegate;
         final List<Long> crcs = new ArrayList<>();
+        /** The flip (counting from 0) that fails with EIO, as a broken display would; -1 for none. */
+        volatile int failAtFlip = -1;
 
         RecordingDisplay(Display delegate) {
             this.delegate = delegate;
@@ -119,6 +129,11 @@ final class PipelineRig implements AutoCloseable {
 
         @Override
         public ScanoutResult pageFlip(DmaBuf fb, Framebuffer layout) {
+            synchronized (crcs) {
+                if (crcs.size() == failAtFlip) {
+                    throw new dmabuf.api.DmaBufException(dmabuf.api.Errno.EIO, "crtc underrun at flip " + failAtFlip);
+                }
+            }
             ScanoutResult r = delegate.pageFlip(fb, layout);
             synchronized (crcs) {
                 crcs.add(r.crc());

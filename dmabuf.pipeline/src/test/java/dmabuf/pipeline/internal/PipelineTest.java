@@ -100,6 +100,20 @@ class PipelineTest {
     }
 
     @Test
+    void aFailingStageFailsTheRunWithoutHangingAndGivesEverythingBack() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
+            rig.display.failAtFlip = 5;
+            rig.pipeline.start(40);
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            assertEquals(PipelineStatusDTO.FAILED, s.state);
+            assertTrue(s.failure.startsWith("scanout: ") && s.failure.contains("EIO"), s.failure);
+            assertEquals(5, s.framesDone, "the frames before the failure were shown");
+            assertEquals(0, s.liveBuffers);
+            assertHoldsNothing(rig);
+        }
+    }
+
+    @Test
     void rgbaFramesToo() throws InterruptedException {
         runAndCheck(PipelineSettings.DEFAULTS.withSize(200, 120).withFormat(PixelFormat.RGBA), 12);
     }
@@ -149,7 +163,16 @@ class PipelineTest {
             assertStartFails(rig, Errno.ENODEV, "video7");
         }
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withDevices("video0", "card3"))) {
-            assertStartFails(rig, Errno.ENODEV, "card3");
+            assertStartFails(rig, Errno.ENODEV, "card3", "framebuffer device");
+        }
+    }
+
+    @Test
+    void framebuffersTheGpuExporterScattersCannotBeScannedOutAndTheStartSaysWhy() {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(96, 64).withDevices("video0",
+                "gpu0"))) {
+            assertStartFails(rig, Errno.EBUSY, "crtc0", "gpu0", "contiguous");
+            assertEquals(0, rig.display.flips());
         }
     }
 
