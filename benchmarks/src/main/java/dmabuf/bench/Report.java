@@ -223,6 +223,9 @@ final class Report {
                     g.drawLine(tx, y + 1, tx, y + rowH - 1);
                     g.setStroke(new BasicStroke(1));
                     g.drawString(num(r), Math.min(x + 4, left + plotW - 30), y + 14);
+                } else if (r == 0) {
+                    g.setColor(s.met(m) ? new Color(60, 160, 60) : new Color(200, 50, 50));
+                    g.drawString("0 (nothing measurable)", left + 4, y + 14);
                 } else {
                     g.setColor(Color.GRAY);
                     g.drawString("not run", left + 4, y + 14);
