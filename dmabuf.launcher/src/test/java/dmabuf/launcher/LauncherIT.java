@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,35 +16,38 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.CRC32;
 
 import org.junit.jupiter.api.Test;
-
-import dmabuf.exporter.example.TestPattern;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the packaged jar as `./run` does, in a child JVM, and checks its output: the whole chain (framework, SCR,
- * ConfigAdmin, core, exporter, importer) end to end.
+ * Runs the exported jar as {@code ./run} does, in a child JVM whose working directory is a fresh folder (its
+ * {@code load/} drop-in folder is created there), and checks what a person would see: the whole chain (bnd's
+ * launcher, Felix, SCR, ConfigAdmin with the embedded defaults, FileInstall, the core, the drivers, the pipeline).
  */
 class LauncherIT {
     private static final long TIMEOUT_SECONDS = 120;
 
+    @TempDir
+    Path workDir;
+
     record Run(int exitCode, String output) {
     }
 
-    private static Run launch(String... args) throws IOException, InterruptedException {
+    private Run launch(String... args) throws IOException, InterruptedException {
         String jar = System.getProperty("dmabuf.launcher.jar", "target/dmabuf-launcher.jar");
-        assertTrue(new File(jar).isFile(), "the packaged launcher " + jar + " (run by failsafe after package)");
+        assertTrue(new File(jar).isFile(), "the exported launcher " + jar + " (built at package)");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(System.getProperty("dmabuf.jvm.flags",
                 "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow").trim().split("\\s+")));
         command.add("-jar");
-        command.add(jar);
+        command.add(Path.of(jar).toAbsolutePath().toString());
         command.addAll(List.of(args));
         Path log = Files.createTempFile("launcher-it-", ".log");
         try {
             Process process = new ProcessBuilder(command)
+                    .directory(workDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -62,51 +63,62 @@ class LauncherIT {
         }
     }
 
-    /** The CRC-32 of frame {@code seq} of the default 640x480 stream, recomputed from the pattern function. */
-    private static long expectedCrc(long seq) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment frame = arena.allocate(TestPattern.frameBytes(640, 480), 4);
-            TestPattern.fill(frame, 640, 480, seq);
-            CRC32 crc = new CRC32();
-            crc.update(frame.asByteBuffer());
-            return crc.getValue();
+    private static void assertNoNoise(String out) {
+        // Log entries print as "log WARN <bundle>: ...", the JVM's warnings as "WARNING: ...".
+        for (String bad : List.of("log WARN", "log ERROR", "WARNING:", "Exception", "\tat ", "gone")) {
+            assertFalse(out.contains(bad), "'" + bad + "' in the output:\n" + out);
         }
     }
 
     @Test
-    void fiveFramesEndToEnd() throws Exception {
-        Run run = launch("--frames", "5");
+    void theDemoStreamsThroughThePipelineReportsAndExits0() throws Exception {
+        Run run = launch("--frames", "12");
         String out = run.output();
         assertEquals(0, run.exitCode(), "exit code; output:\n" + out);
 
-        Matcher report = Pattern.compile("report: frames=(\\d+) last-crc32=(0x[0-9a-f]{8}) live-buffers=(\\d+)"
-                + " leaks-reported=(\\d+)").matcher(out);
-        assertTrue(report.find(), "a report line; output:\n" + out);
-        assertEquals("5", report.group(1), "frames");
-        assertEquals(String.format("0x%08x", expectedCrc(4)), report.group(2),
-                "the importer's CRC of the last frame is the CRC of the pattern the exporter drew");
-        assertEquals("0", report.group(3), "live buffers");
-        assertEquals("0", report.group(4), "leaks reported");
-        assertTrue(out.contains("configured dmabuf.exporter.example: frames=5"), out);
-        for (int i = 1; i <= 5; i++) {
-            assertTrue(out.contains("frame " + i + "/5: "), "progress line of frame " + i + "; output:\n" + out);
+        assertTrue(out.contains("report: COMPLETED: 12/12 frames 640x480 NV12"), out);
+        for (String stage : List.of("capture", "render", "scanout")) {
+            assertTrue(Pattern.compile("report: stage " + stage + " .* 12 frames, latency p50 \\d+ us, p99 \\d+ us")
+                    .matcher(out).find(), "the " + stage + " stage's line; output:\n" + out);
         }
-        assertTrue(out.contains("framework stopped; OK"), out);
-
-        for (String bad : List.of("WARN", "ERROR", "Exception", "\tat ")) {
-            assertFalse(out.contains(bad), "'" + bad + "' in the output of a normal run:\n" + out);
-        }
-
-        Matcher storage = Pattern.compile("storage (\\S+) \\(deleted at exit\\)").matcher(out);
-        assertTrue(storage.find(), out);
-        assertFalse(Files.exists(Path.of(storage.group(1))), "the framework storage was deleted at exit");
+        assertTrue(out.contains("report: bytes copied 0\n"), out);
+        assertTrue(Pattern.compile("report: last frame crc 0x[0-9a-f]{8} \\(frame \\d+\\)").matcher(out).find(), out);
+        assertTrue(out.contains("report: leaks none, buffers still live 0\n"), "the core's leak report is empty:\n"
+                + out);
+        assertTrue(out.contains("frames 12/12"), "a progress line with the final count:\n" + out);
+        Matcher first = Pattern.compile("first frame (\\d+) ms after JVM start").matcher(out);
+        assertTrue(first.find(), out);
+        assertTrue(out.endsWith("dmabuf-launcher: OK\n"), out);
+        assertNoNoise(out);
+        assertTrue(Files.isDirectory(workDir.resolve("load")), "the drop-in folder load/ was created");
     }
 
     @Test
-    void aUsageErrorExitsWith2AndSaysWhy() throws Exception {
+    void anImpossibleConfiguredDeviceExits1AndSaysWhich() throws Exception {
+        Files.createDirectories(workDir.resolve("load"));
+        // The pipeline's configuration dropped into load/ replaces the embedded one: a camera that does not exist.
+        Files.writeString(workDir.resolve("load/dmabuf.pipeline.cfg"), """
+                camera=video9
+                framebuffer.device=card0
+                width=640
+                height=480
+                format=NV12
+                """);
+        Run run = launch("--frames", "5");
+        String out = run.output();
+        assertEquals(1, run.exitCode(), "exit code; output:\n" + out);
+        assertTrue(out.contains("configuration from load/dmabuf.pipeline.cfg instead of the embedded default"), out);
+        assertTrue(Pattern.compile("FAILED: the pipeline did not start: ENODEV: .*video9").matcher(out).find(), out);
+        assertFalse(out.contains("\tat "), "no stack trace:\n" + out);
+        assertFalse(out.contains("Exception"), "no exception names:\n" + out);
+    }
+
+    @Test
+    void aUsageErrorExits2AndSaysWhy() throws Exception {
         Run run = launch("--frames", "many");
         assertEquals(2, run.exitCode(), run.output());
         assertTrue(run.output().contains("--frames needs a whole number, not 'many'"), run.output());
-        assertTrue(run.output().contains("usage: run"), run.output());
+        assertTrue(run.output().contains("usage: java -jar dmabuf-launcher.jar"), run.output());
+        assertNoNoise(run.output());
     }
 }

@@ -24,7 +24,8 @@
  *
  * <h2>DOC: bundles that go away</h2>
  * When a bundle stops, every fence its contexts left unsignalled is signalled with {@link dmabuf.api.Errno#ENODEV},
- * so no waiter anywhere hangs on a driver that is gone.
+ * and every acquire context it left open is closed (its reservation locks released), so no waiter anywhere hangs on
+ * a driver that is gone.
  */
 @Version("1.0.0")
 @Export

@@ -10,18 +10,24 @@ import dmabuf.api.sync.AcquireContext;
 import dmabuf.api.sync.DmaResv;
 import dmabuf.core.Errors;
 
-/** An acquire context over {@link ResvImpl}'s wait-die mutexes; see {@link AcquireContext} for the protocol. */
+/**
+ * An acquire context over {@link ResvImpl}'s wait-die mutexes; see {@link AcquireContext} for the protocol. Its
+ * methods are synchronized only so that a bundle's stop can close a context the bundle left open, from another
+ * thread.
+ */
 final class AcquireCtx implements AcquireContext {
     private final long stamp;
     private final long timeoutMillis;
     private final List<ResvImpl> held = new ArrayList<>();
     private int backoffs;
+    private final java.util.function.Consumer<AcquireCtx> onClose;
     private boolean done;
     private boolean closed;
 
-    AcquireCtx(long stamp, long timeoutMillis) {
+    AcquireCtx(long stamp, long timeoutMillis, java.util.function.Consumer<AcquireCtx> onClose) {
         this.stamp = stamp;
         this.timeoutMillis = timeoutMillis;
+        this.onClose = onClose;
     }
 
     private static ResvImpl impl(DmaResv resv) {
@@ -40,12 +46,13 @@ final class AcquireCtx implements AcquireContext {
         }
     }
 
+    /** How many locks it holds (read by ResvImpl while this context waits, so under this context's monitor). */
     int heldCount() {
         return held.size();
     }
 
     @Override
-    public void lock(DmaResv resv) {
+    public synchronized void lock(DmaResv resv) {
         checkUsable("lock");
         ResvImpl r = impl(resv);
         try {
@@ -58,7 +65,7 @@ final class AcquireCtx implements AcquireContext {
     }
 
     @Override
-    public void lockSlow(DmaResv resv) {
+    public synchronized void lockSlow(DmaResv resv) {
         checkUsable("lockSlow");
         if (!held.isEmpty()) {
             throw Errors.einval("lockSlow on acquire context " + stamp + " while it holds " + held.size()
@@ -70,7 +77,7 @@ final class AcquireCtx implements AcquireContext {
     }
 
     @Override
-    public void lockAll(Collection<? extends DmaResv> resvs) {
+    public synchronized void lockAll(Collection<? extends DmaResv> resvs) {
         checkUsable("lockAll");
         ResvImpl contended = null;
         while (true) {
@@ -96,7 +103,7 @@ final class AcquireCtx implements AcquireContext {
     }
 
     @Override
-    public void unlock(DmaResv resv) {
+    public synchronized void unlock(DmaResv resv) {
         ResvImpl r = impl(resv);
         if (!held.remove(r)) {
             throw Errors.error(Errno.EPERM, "acquire context " + stamp + " does not hold " + r);
@@ -105,14 +112,14 @@ final class AcquireCtx implements AcquireContext {
     }
 
     @Override
-    public void unlockAll() {
+    public synchronized void unlockAll() {
         for (int i = held.size() - 1; i >= 0; i--) {
             held.remove(i).unlock(this);
         }
     }
 
     @Override
-    public void done() {
+    public synchronized void done() {
         done = true;
     }
 
@@ -122,15 +129,16 @@ final class AcquireCtx implements AcquireContext {
     }
 
     @Override
-    public int backoffs() {
+    public synchronized int backoffs() {
         return backoffs;
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             unlockAll();
             closed = true;
+            onClose.accept(this);
         }
     }
 

@@ -44,8 +44,7 @@ public abstract class BundleFences implements DmaBufFences {
 
     @Override
     public AcquireContext acquireContext() {
-        open();
-        return core.fences().acquireContext();
+        return core.fences().acquireContext(open());
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dmabuf.core.sync;
 
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dmabuf.api.Errno;
@@ -13,8 +11,8 @@ import dmabuf.core.Errors;
 import dmabuf.core.client.Client;
 
 /**
- * A timeline owned by one bundle. It remembers its unsignalled fences so that, when the bundle stops, they can be
- * signalled with ENODEV ({@link #abandon}): nobody waits for a driver that is gone.
+ * A timeline owned by one bundle. Its fences are tracked in the bundle's {@link ClientFences} so that, when the
+ * bundle stops, they are signalled with ENODEV: nobody waits for a driver that is gone.
  */
 final class FenceContextImpl implements FenceContext {
     private final long id;
@@ -23,15 +21,15 @@ final class FenceContextImpl implements FenceContext {
     private final Client owner;
     private final CoreLog log;
     private final AtomicLong seqno = new AtomicLong();
-    private final Set<Fence> pending = ConcurrentHashMap.newKeySet();
-    private final DmaFence.Callback forget = f -> pending.remove((Fence) f);
-    private volatile boolean abandoned;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final ClientFences tracker;
 
     private final Signalling signalling;
 
     FenceContextImpl(long id, String driverName, String timelineName, Client owner, CoreLog log,
-            Signalling signalling) {
+            Signalling signalling, ClientFences tracker) {
         this.signalling = signalling;
+        this.tracker = tracker;
         this.id = id;
         this.driverName = driverName;
         this.timelineName = timelineName;
@@ -61,32 +59,25 @@ final class FenceContextImpl implements FenceContext {
 
     @Override
     public DmaFence createFence() {
-        if (abandoned) {
-            throw Errors.error(Errno.ENODEV, "fence context " + this + " belongs to " + owner.describe()
-                    + ", which stopped");
+        if (tracker.isAbandoned()) {
+            throw stopped();
         }
         Fence f = new Fence(id, seqno.incrementAndGet(), driverName, timelineName, log, signalling);
-        pending.add(f);
-        f.addCallback(forget);
-        if (abandoned) {
-            // the bundle stopped while this fence was made: it must not outlive the stop unsignalled
-            f.signalWith(Errno.ENODEV, true);
-            throw Errors.error(Errno.ENODEV, "fence context " + this + " belongs to " + owner.describe()
-                    + ", which stopped");
+        pending.incrementAndGet();
+        if (!tracker.track(f, pending::decrementAndGet)) {
+            throw stopped();
         }
         return f;
     }
 
-    @Override
-    public int unsignaledCount() {
-        return pending.size();
+    private RuntimeException stopped() {
+        return Errors.error(Errno.ENODEV, "fence context " + this + " belongs to " + owner.describe()
+                + ", which stopped");
     }
 
-    /** Signals every pending fence with the error and refuses new ones; returns those it signalled. */
-    List<Fence> abandon(Errno why) {
-        abandoned = true;
-        List<Fence> left = List.copyOf(pending);
-        return left.stream().filter(f -> f.signalWith(why, true)).toList();
+    @Override
+    public int unsignaledCount() {
+        return pending.get();
     }
 
     @Override

@@ -1,10 +1,8 @@
 package dmabuf.core.sync;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -37,7 +35,7 @@ public final class FenceService {
     private final AtomicLong stamps = new AtomicLong();
     private final Signalling signalling = new Signalling();
     private final StubFence stub;
-    private final Map<Client, List<FenceContextImpl>> contexts = new ConcurrentHashMap<>();
+    private final Map<Client, ClientFences> fencesByClient = new ConcurrentHashMap<>();
 
     /** @param core the core */
     public FenceService(DmaBufCore core) {
@@ -51,14 +49,14 @@ public final class FenceService {
             throw Errors.einval("a fence context needs a driver and a timeline name, not '" + driverName + "', '"
                     + timelineName + "'");
         }
-        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log(),
-                signalling);
-        contexts.computeIfAbsent(client, c -> new CopyOnWriteArrayList<>()).add(ctx);
+        ClientFences tracker = fencesByClient.computeIfAbsent(client, c -> new ClientFences());
         if (client.isClosed()) {
-            ctx.abandon(Errno.ENODEV); // lost the race with the bundle's stop: no fence of it may outlive the stop
-            contexts.remove(client);
+            tracker.abandon(Errno.ENODEV); // lost the race with the bundle's stop: no fence of it may outlive it
+            fencesByClient.remove(client, tracker);
             throw Errors.error(Errno.ENODEV, client.describe() + " stopped");
         }
+        FenceContextImpl ctx = new FenceContextImpl(newContextId(), driverName, timelineName, client, core.log(),
+                signalling, tracker);
         return ctx;
     }
 
@@ -71,14 +69,22 @@ public final class FenceService {
         return stub;
     }
 
-    /** A new acquire context, its waits bounded by the lock timeout. */
-    public AcquireContext acquireContext() {
-        return new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis());
+    /** A new acquire context of the client, its waits bounded by the lock timeout. */
+    public AcquireContext acquireContext(Client client) {
+        ClientFences tracker = fencesByClient.computeIfAbsent(client, c -> new ClientFences());
+        AcquireCtx ctx = new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis(), tracker::closed);
+        tracker.opened(ctx);
+        if (client.isClosed()) {
+            ctx.close();
+            throw Errors.error(Errno.ENODEV, client.describe() + " stopped");
+        }
+        return ctx;
     }
 
-    /** The fence contexts the client created. */
-    public List<FenceContext> contextsOf(Client client) {
-        return List.copyOf(contexts.getOrDefault(client, List.of()));
+    /** An acquire context of the core itself (sync-file import), closed by its user. */
+    AcquireContext coreAcquireContext() {
+        return new AcquireCtx(stamps.incrementAndGet(), core.config().lockTimeoutMillis(), ctx -> {
+        });
     }
 
     /**
@@ -86,14 +92,16 @@ public final class FenceService {
      * wake instead of hanging on a driver that is gone.
      */
     public void clientClosed(Client client) {
-        List<FenceContextImpl> owned = contexts.remove(client);
+        ClientFences owned = fencesByClient.remove(client);
         if (owned == null) {
             return;
         }
-        List<Fence> signalled = new ArrayList<>();
-        for (FenceContextImpl ctx : owned) {
-            signalled.addAll(ctx.abandon(Errno.ENODEV));
+        List<AcquireCtx> leftOpen = owned.closeLeftOpen();
+        if (!leftOpen.isEmpty()) {
+            core.log().warn(client.describe() + " stopped with " + leftOpen.size() + " acquire context(s) open; "
+                    + "closed them, releasing their reservation locks: " + leftOpen);
         }
+        List<Fence> signalled = owned.abandon(Errno.ENODEV);
         if (!signalled.isEmpty()) {
             core.log().warn(client.describe() + " stopped with " + signalled.size() + " unsignalled fence(s); "
                     + "signalled them with ENODEV so nobody waits for them: " + describe(signalled));

@@ -52,7 +52,7 @@ public final class SyncFiles {
         DmaResvUsage usage = (flags & DmaBufUapi.DMA_BUF_SYNC_WRITE) != 0 ? DmaResvUsage.WRITE : DmaResvUsage.READ;
         // unwrap a snapshot, as newer kernels do, so the buffer lists the real fences
         List<DmaFence> add = fence instanceof FenceArray array ? array.members() : List.of(fence);
-        try (var ctx = fences.acquireContext()) {
+        try (var ctx = fences.coreAcquireContext()) {
             ctx.lockAll(List.of(b.resv()));
             b.resv().reserveFences(add.size());
             for (DmaFence f : add) {

@@ -183,6 +183,20 @@ class ImplicitSyncTest {
     }
 
     @Test
+    void aStoppingBundlesOpenAcquireContextsAreClosedSoTheirLocksDoNotBlockOthers() {
+        Client driver = fx.core.openClient(31, "sloppy.driver");
+        AcquireContext left = fx.core.registryFor(driver).acquireContext();
+        left.lock(buf.resv());
+        fx.core.closeClient(driver);
+        assertFalse(buf.resv().isLocked());
+        assertEquals(1, fx.log.warningsContaining("acquire context(s) open").size(), fx.log.warnings::toString);
+        try (AcquireContext mine = fx.imp.acquireContext()) {
+            mine.lock(buf.resv());
+        }
+        assertErrno(Errno.ENODEV, () -> fx.core.registryFor(driver).acquireContext());
+    }
+
+    @Test
     void theRuntimeDtoAndBufinfoListABuffersFences() {
         DmaFence f = publish(DmaResvUsage.WRITE);
         f.setError(Errno.EIO);

@@ -147,7 +147,7 @@ final class PipelineRun {
         String output;
         try (DmaFence.SignallingSection section = fence.beginSignalling()) {
             output = work.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // a device that dies of an Error fails the run too
             fail(fence, stage, e);
             return;
         } finally {
@@ -162,7 +162,7 @@ final class PipelineRun {
     private void fail(DmaFence fence, Stage stage, Throwable e) {
         signalQuietly(fence, Errno.EIO);
         if (!cancelled) {
-            end(PipelineStatusDTO.FAILED, stage.name() + ": " + e.getMessage());
+            end(PipelineStatusDTO.FAILED, stage.name() + ": " + e);
         }
     }
 
@@ -211,9 +211,10 @@ final class PipelineRun {
                 submitFrame(f.index(), f.sequence(), done);
                 done++;
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // after cancel the camera refuses calls (STREAMOFF): expected, not a failure
             if (!cancelled) {
-                end(PipelineStatusDTO.FAILED, "capture: " + e.getMessage());
+                end(PipelineStatusDTO.FAILED, "capture: " + e);
             }
         }
     }

@@ -79,6 +79,7 @@ public final class DeflateEncoder implements Encoder, DmaBufImporter {
     }
 
     @Override
+    @SuppressWarnings("try") // the DMA import is held, not used, while the CPU reads: that is its point
     public EncodedFrame encode(DmaBuf frame, RawFrame layout, long sequence) {
         if (!gate.readLock().tryLock()) {
             throw gone();

@@ -85,6 +85,7 @@ public final class GpuRenderer implements ColourRenderer, DmaBufImporter {
     }
 
     @Override
+    @SuppressWarnings("try") // the DMA imports are held, not used, while the kernel runs: that is their point
     public RenderResult render(DmaBuf source, Texture texture, DmaBuf target, RenderTarget layout,
             ColourMatrix matrix) {
         if (texture.width() != layout.width() || texture.height() != layout.height()) {
