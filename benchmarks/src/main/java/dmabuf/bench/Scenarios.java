@@ -136,7 +136,10 @@ final class Scenarios {
                         + "the file table plus a bounds-checked AtomicReferenceArray read; within noise of "
                         + "ConcurrentHashMap.get."),
                 row("lookup-2t", "fd -> buffer lookup, 2 threads", "RefBench.lookup2t", "PrimitiveAnchors.chmGet2t",
-                        "ConcurrentHashMap.get, 2 threads", Kind.AT_MOST, 1.5, true, "See lookup."),
+                        "ConcurrentHashMap.get, 2 threads", Kind.AT_MOST, 1.5, true,
+                        "Both threads only read (a volatile read of the table and one array slot: no write, no "
+                                + "contention), so the core adds nothing that 2 threads could fight over; on a "
+                                + "loaded run the 2-thread anchor's error is as large as its figure."),
                 new Scenario("leak", "leak tracking on (SIMPLE) minus off (DISABLED), pooled 4 KiB export + release",
                         List.of("BufferBench.leakCore[level=DISABLED]", "BufferBench.leakCore[level=SIMPLE]"),
                         List.of("BufferBench.leakNetty[level=DISABLED]", "BufferBench.leakNetty[level=SIMPLE]"),
@@ -145,8 +148,9 @@ final class Scenarios {
                                 + "a bundle goes away."),
                 row("export-4k", "export + release of a 4 KiB buffer (exporter with one shared arena per buffer)",
                         "BufferBench.exportRelease4k", "PrimitiveAnchors.sharedArena4k",
-                        "Arena.ofShared() + allocate(4 KiB) + close", Kind.AT_MOST, 1.5, false, "Export and "
-                        + "release add a Buffer (lock, view scope, reservation object), a holding and the runtime "
+                        "Arena.ofShared() + allocate(4 KiB) + close", Kind.AT_MOST, 1.5, false,
+                        "Within the error of a loaded run (see the ± of both figures). Export and release add "
+                        + "a Buffer (lock, view scope, reservation object), a holding and the runtime "
                         + "change count on top of the exporter's shared arena, whose close (a handshake with "
                         + "every thread, ~20 µs) dominates both sides."),
                 row("fence", "fence signal -> waiter wake-up across threads, round trip", "FenceBench.fence",
