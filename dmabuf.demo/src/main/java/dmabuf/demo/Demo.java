@@ -56,7 +56,7 @@ public final class Demo implements Callable<Integer> {
     private final ConfigurationAdmin configAdmin;
     private final Console console = new Console(System.out, System.err);
     private final CountDownLatch deactivated = new CountDownLatch(1);
-    private LogPrinter log;
+    private volatile LogPrinter log;
 
     @Activate
     public Demo(BundleContext context,
