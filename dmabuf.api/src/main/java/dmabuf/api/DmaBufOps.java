@@ -193,6 +193,21 @@ public interface DmaBufOps {
     }
 
     /**
+     * A new OS file descriptor for the buffer's storage, for a native process ({@link DmaBufRegistry#osFd}). Only
+     * exporters whose storage is a real file (a memfd, a kernel dma-buf) have it; the core calls it for a live buffer
+     * only, with no lock held, and never lets the buffer be released while the call runs. Optional: without it the
+     * core refuses {@code osFd} with {@link Errno#EINVAL}.
+     *
+     * @param dmaBuf      the buffer
+     * @param closeOnExec whether the new fd gets close-on-exec
+     * @return a new fd of this process (a {@code dup} of the exporter's), owned by the caller from now on
+     * @since 1.1
+     */
+    default int osFd(DmaBuf dmaBuf, boolean closeOnExec) {
+        throw new DmaBufException(Errno.EINVAL, "this exporter has no OS file descriptor");
+    }
+
+    /**
      * True when the core should keep the first table mapped per attachment and hand it back on later maps, unmapping
      * it only at detach ({@code cache_sgt_mapping}). Not allowed together with pin/unpin. Default false.
      */

@@ -65,6 +65,34 @@ public interface DmaBufRegistry extends DmaBufFences {
     DmaBuf get(DmaBuf dmaBuf);
 
     /**
+     * Exports the buffer to the operating system: a new real file descriptor of this process for the buffer's
+     * storage (a {@code dup} of its memfd or kernel dma-buf fd), e.g. to send to a native process over a Unix socket
+     * ({@code dmabuf.os.UnixSocket#sendFd}). The fd shares the pages, never a copy, and keeps them alive in the
+     * kernel until it is closed, whatever happens to the buffer here: the caller owns it and closes it. Refused for
+     * a buffer whose exporter has no OS fd (its storage is simulated memory) with {@link Errno#EINVAL}; flags other
+     * than 0 and {@link DmaBufUapi#O_CLOEXEC} with {@link Errno#EINVAL}; a caller holding no reference, fd or
+     * export of the buffer with {@link Errno#EACCES}.
+     *
+     * @param dmaBuf the buffer, alive
+     * @param flags  {@link DmaBufUapi#O_CLOEXEC} (what {@link #osFd(DmaBuf)} passes) or 0 for an fd a child process
+     *               inherits
+     * @return the new OS fd
+     * @since 1.1
+     */
+    int osFd(DmaBuf dmaBuf, int flags);
+
+    /**
+     * As {@link #osFd(DmaBuf, int)} with close-on-exec, the safe default.
+     *
+     * @param dmaBuf the buffer, alive
+     * @return the new OS fd, close-on-exec
+     * @since 1.1
+     */
+    default int osFd(DmaBuf dmaBuf) {
+        return osFd(dmaBuf, DmaBufUapi.O_CLOEXEC);
+    }
+
+    /**
      * Drops one of the caller's references ({@code dma_buf_put}); the last reference of all releases the buffer.
      * A put without a reference of the caller's own is {@link Errno#EINVAL} and changes nothing (no double free).
      *

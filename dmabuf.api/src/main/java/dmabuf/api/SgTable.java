@@ -42,6 +42,28 @@ public record SgTable(List<Entry> entries) {
         return new SgTable(List.of(new Entry(dmaAddress, length)));
     }
 
+    /**
+     * A table of one contiguous bus-address range, split into segments of at most {@code maxSegmentSize} bytes, as
+     * {@code dma_map_sgtable} splits a range for a device's {@code max_segment_size}.
+     *
+     * @param dmaAddress     the bus address of the first byte
+     * @param length         the length, positive
+     * @param maxSegmentSize the longest segment, positive
+     * @return the table
+     * @since 1.1
+     */
+    public static SgTable split(long dmaAddress, long length, long maxSegmentSize) {
+        if (length <= 0 || maxSegmentSize <= 0) {
+            throw new DmaBufException(Errno.EINVAL, "split(" + length + ", " + maxSegmentSize
+                    + "): length and segment size must be positive");
+        }
+        java.util.ArrayList<Entry> entries = new java.util.ArrayList<>();
+        for (long at = 0; at < length; at += maxSegmentSize) {
+            entries.add(new Entry(dmaAddress + at, Math.min(maxSegmentSize, length - at)));
+        }
+        return new SgTable(entries);
+    }
+
     /** The number of segments ({@code nents}). */
     public int nents() {
         return entries.size();

@@ -34,6 +34,12 @@
  * {@code attach}, {@code detach}, {@code begin/endCpuAccess}, {@code kmap} or {@code mmap}. Lock waits are bounded;
  * an exporter op that calls back into the core for the same buffer while the core holds its lock fails with
  * {@link dmabuf.api.Errno#EDEADLK} instead of corrupting state.
+ *
+ * <h2>DOC: real OS file descriptors (1.1)</h2>
+ * A buffer whose storage is a real file (a memfd, a kernel dma-buf) can leave the JVM:
+ * {@link dmabuf.api.DmaBufRegistry#osFd(DmaBuf, int)} gives a new OS fd for it (a {@code dup}, close-on-exec by
+ * default) through the exporter's optional {@link dmabuf.api.DmaBufOps#osFd} op. Buffers of simulated memory have none
+ * ({@link dmabuf.api.Errno#EINVAL}).
  */
 @Version("1.1.0")
 @Export

@@ -16,6 +16,7 @@ import dmabuf.core.buffer.OpsContract;
 import dmabuf.core.client.Client;
 import dmabuf.core.client.Holding;
 import dmabuf.core.file.OpenFile;
+import dmabuf.core.leak.TrackedDmaBuf;
 
 /**
  * A buffer's life: export (the contract checked at the door), references and fds, revocation, and the release that
@@ -37,6 +38,9 @@ public final class BufferLifecycle {
     public Buffer resolve(DmaBuf dmaBuf) {
         if (dmaBuf instanceof Buffer b && b.belongsTo(core)) {
             return b;
+        }
+        if (dmaBuf instanceof TrackedDmaBuf handle) {
+            return resolve(handle.buffer());
         }
         if (dmaBuf == null) {
             throw Errors.einval("the DmaBuf must not be null");
@@ -76,7 +80,7 @@ public final class BufferLifecycle {
         }
         String name = info.name() == null ? null : checkName(info.name());
         Buffer b = core.buffers().create(info.size(), exporterName, serviceId, client, info.ops(), implemented, flags,
-                name, core.config().leakReportLevel() == LeakReportLevel.ADVANCED);
+                name, core.config().leakReportLevel().recordsSites());
         client.holding(b).addRef();
         core.changed();
         return b;
@@ -201,7 +205,14 @@ public final class BufferLifecycle {
         if (b.state() != Buffer.State.LIVE) {
             return;
         }
-        notifyImporters(b);
+        try {
+            notifyImporters(b);
+        } catch (dmabuf.api.DmaBufException e) {
+            // a locked exporter op outlasting the lock timeout must not keep a buffer of a departed exporter live:
+            // revoke anyway; the teardown detaches what is attached once the op in flight has drained
+            core.log().warn("could not tell the importers of " + b + " before revoking it (" + e.getMessage()
+                    + "); revoking anyway");
+        }
         if (!b.transition(Buffer.State.REVOKED)) {
             return;
         }
@@ -227,6 +238,7 @@ public final class BufferLifecycle {
     }
 
     private void forget(Buffer b) {
+        core.leakDetector().forget(b);
         core.buffers().remove(b);
         for (Client c : b.holders()) {
             c.forget(b);

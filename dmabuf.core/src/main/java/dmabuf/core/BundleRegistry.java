@@ -15,9 +15,11 @@ import dmabuf.api.ExportInfo;
 import dmabuf.api.FdInfo;
 import dmabuf.api.SgTable;
 import dmabuf.api.VmArea;
+import dmabuf.core.attach.Attachment;
 import dmabuf.core.buffer.Buffer;
 import dmabuf.core.client.Client;
 import dmabuf.core.file.OpenFile;
+import dmabuf.core.mmap.Mapping;
 
 /**
  * The registry one bundle sees: every call is made on behalf of that bundle's {@link Client}, after checking that
@@ -47,6 +49,24 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
         return b;
     }
 
+    /** The attachment shows the buffer as the handle its bundle knows (the leak detector's, when tracked). */
+    private Attachment shown(Attachment a) {
+        DmaBuf face = core.leakDetector().face(a.buffer(), client);
+        if (face != a.buffer()) {
+            a.showAs(face);
+        }
+        return a;
+    }
+
+    /** The mapping shows the buffer as the handle its bundle knows (the leak detector's, when tracked). */
+    private Mapping shown(Mapping m) {
+        DmaBuf face = core.leakDetector().face(m.buffer(), client);
+        if (face != m.buffer()) {
+            m.showAs(face);
+        }
+        return m;
+    }
+
     private OpenFile file(int fd) {
         client.checkOpen();
         return client.files().get(fd);
@@ -55,7 +75,7 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
     @Override
     public DmaBuf export(ExportInfo info) {
         client.checkOpen();
-        return core.lifecycle().export(client, info);
+        return core.leakDetector().exported(core.lifecycle().export(client, info), client);
     }
 
     @Override
@@ -66,14 +86,42 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
     @Override
     public DmaBuf get(int fd) {
         client.checkOpen();
-        return core.lifecycle().getByFd(client, fd);
+        return core.leakDetector().face(core.lifecycle().getByFd(client, fd), client);
     }
 
     @Override
     public DmaBuf get(DmaBuf dmaBuf) {
         Buffer b = buffer(dmaBuf);
         core.lifecycle().get(client, b);
-        return b;
+        return core.leakDetector().face(b, client);
+    }
+
+    @Override
+    public int osFd(DmaBuf dmaBuf, int flags) {
+        Buffer b = buffer(dmaBuf);
+        if ((flags & ~DmaBufUapi.O_CLOEXEC) != 0) {
+            throw Errors.einval(String.format("osFd flags 0x%x: only O_CLOEXEC (0x%x) or 0 are allowed", flags,
+                    DmaBufUapi.O_CLOEXEC));
+        }
+        b.checkLive();
+        if (b.owner() != client && client.existingHolding(b) == null) {
+            throw Errors.error(Errno.EACCES, "osFd of " + b + " by " + client.describe()
+                    + ", which holds no reference or fd of it: take one first (get)");
+        }
+        if (!b.implementsOp(dmabuf.core.buffer.OpsContract.Op.OS_FD)) {
+            throw Errors.einval("exporter '" + b.exporterName() + "' of " + b + " has no OS file descriptor (its "
+                    + "storage is not a file a native process could map); allocate from a heap backed by one, e.g. "
+                    + "memfd");
+        }
+        boolean closeOnExec = (flags & DmaBufUapi.O_CLOEXEC) != 0;
+        b.enter(); // a revoke waits for this call before release closes the exporter's fd
+        try {
+            return b.ops().osFd(b, closeOnExec);
+        } catch (Exception | LinkageError e) {
+            throw core.guard().failed(b, "osFd", e);
+        } finally {
+            b.exit();
+        }
     }
 
     @Override
@@ -111,12 +159,12 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
 
     @Override
     public DmaBufAttachment attach(DmaBuf dmaBuf, Device device) {
-        return core.attachments().attach(client, buffer(dmaBuf), device, null, false);
+        return shown(core.attachments().attach(client, buffer(dmaBuf), device, null, false));
     }
 
     @Override
     public DmaBufAttachment dynamicAttach(DmaBuf dmaBuf, Device device, DmaBufImporterOps importerOps) {
-        return core.attachments().attach(client, buffer(dmaBuf), device, importerOps, true);
+        return shown(core.attachments().attach(client, buffer(dmaBuf), device, importerOps, true));
     }
 
     @Override
@@ -204,12 +252,12 @@ final class BundleRegistry extends dmabuf.core.sync.BundleFences implements DmaB
     @Override
     public DmaBufMapping mmap(int fd, long offset, long length, int prot) {
         client.checkOpen();
-        return core.mmaps().mmap(client, fd, offset, length, prot);
+        return shown(core.mmaps().mmap(client, fd, offset, length, prot));
     }
 
     @Override
     public DmaBufMapping mmap(DmaBuf dmaBuf, VmArea vma) {
-        return core.mmaps().mmap(client, buffer(dmaBuf), vma);
+        return shown(core.mmaps().mmap(client, buffer(dmaBuf), vma));
     }
 
     @Override

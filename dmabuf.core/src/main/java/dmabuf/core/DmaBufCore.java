@@ -17,6 +17,7 @@ import dmabuf.core.cpu.CpuAccessService;
 import dmabuf.core.cpu.VmapService;
 import dmabuf.core.drivers.DriverTracker;
 import dmabuf.core.heap.HeapTable;
+import dmabuf.core.leak.LeakDetector;
 import dmabuf.core.mmap.MmapService;
 import dmabuf.core.runtime.RuntimeSnapshots;
 import dmabuf.core.sync.FenceService;
@@ -41,6 +42,7 @@ public final class DmaBufCore {
     private final BufferTable buffers;
     private final DriverTracker drivers;
     private final LeakLog leaks;
+    private final LeakDetector leakDetector;
     private final BufferLifecycle lifecycle;
     private final AttachmentService attachments;
     private final CpuAccessService cpuAccess;
@@ -65,6 +67,7 @@ public final class DmaBufCore {
         this.guard = new ExporterGuard(log);
         this.buffers = new BufferTable(this);
         this.leaks = new LeakLog(log, () -> this.config);
+        this.leakDetector = new LeakDetector(() -> this.config, leaks);
         this.drivers = new DriverTracker(this);
         this.lifecycle = new BufferLifecycle(this);
         this.attachments = new AttachmentService(this);
@@ -113,6 +116,11 @@ public final class DmaBufCore {
     /** Leak reports. */
     public LeakLog leaks() {
         return leaks;
+    }
+
+    /** Tracks buffers dropped without put. */
+    public LeakDetector leakDetector() {
+        return leakDetector;
     }
 
     /** Export, references, release and revocation. */
@@ -216,6 +224,7 @@ public final class DmaBufCore {
                 log.warn(client.describe() + " stopped with " + client.callsInProgress() + " registry call(s) still "
                         + "running after " + config.drainTimeoutMillis() + " ms; reclaiming anyway");
             }
+            leakDetector.poll(); // what the bundle dropped is reported as such before the reclaim
             reclaimer.reclaim(client);
             clients.remove(client);
             changed();

@@ -75,6 +75,16 @@ final class GatedRegistry extends dmabuf.core.sync.GatedFences implements DmaBuf
     }
 
     @Override
+    public int osFd(DmaBuf dmaBuf, int flags) {
+        client.enterCall();
+        try {
+            return registry.osFd(dmaBuf, flags);
+        } finally {
+            client.exitCall();
+        }
+    }
+
+    @Override
     public void put(DmaBuf dmaBuf) {
         client.enterCall();
         try {

@@ -71,7 +71,7 @@ class BundleDeathTest {
         }
 
         long refCount() {
-            return ((Buffer) buf).refCount();
+            return CoreFixture.raw(buf).refCount();
         }
     }
 
@@ -272,7 +272,7 @@ class BundleDeathTest {
         assertTrue(warnings.get(0).contains("frame"), warnings.get(0));
 
         // the importer's fd keeps the revoked buffer listed until it cleans up
-        assertEquals(1, ((Buffer) buf).refCount());
+        assertEquals(1, CoreFixture.raw(buf).refCount());
         assertEquals(BufferDTO.STATE_REVOKED, fx.core.snapshots().runtimeDTO().buffers[0].state);
         fx.imp.unmapAttachment(att, table, DmaDataDirection.BIDIRECTIONAL);
         fx.imp.detach(att);
@@ -321,7 +321,7 @@ class BundleDeathTest {
 
     @Test
     void simpleLevelHasNoStack() {
-        CoreFixture fx = new CoreFixture();
+        CoreFixture fx = new CoreFixture(CoreConfig.DEFAULTS.withLeakReportLevel(LeakReportLevel.SIMPLE));
         new Scene(fx);
         fx.core.closeClient(fx.impClient);
         for (String w : fx.log.warningsContaining("LEAK")) {

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 import dmabuf.api.DmaBuf;
 import dmabuf.api.DmaBufAttachment;
@@ -55,10 +56,12 @@ import dmabuf.api.SgTable;
 import dmabuf.api.VmArea;
 import dmabuf.api.runtime.BufferDTO;
 import dmabuf.api.runtime.ClientDTO;
+import dmabuf.api.runtime.LeakDTO;
 import dmabuf.api.runtime.RuntimeDTO;
 import dmabuf.core.buffer.Buffer;
 import dmabuf.core.client.Client;
 import dmabuf.core.client.Holding;
+import dmabuf.testing.LeakCheck;
 
 /**
  * Bounded-time concurrency stress: every scenario runs a fixed pool of threads released together by a barrier until
@@ -68,8 +71,8 @@ import dmabuf.core.client.Holding;
  */
 class ConcurrencyStressTest {
     private static final int PAGE = DmaBufUapi.PAGE_SIZE;
-    /** Wall time of one scenario's hammering. */
-    private static final long RUN_MILLIS = 1500;
+    /** Wall time of one scenario's hammering: 1.5 s, or {@code -Ddmabuf.stress.millis=N} (./reliability's long mode). */
+    private static final long RUN_MILLIS = Long.getLong("dmabuf.stress.millis", 1500);
     /** How long past its deadline a worker may take before it counts as stuck. */
     private static final long STUCK_MILLIS = 20_000;
     /** How long workers of a round go on after the round's deadline, by which the revoke or stop has happened. */
@@ -89,11 +92,26 @@ class ConcurrencyStressTest {
     }
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown(TestInfo test) throws InterruptedException {
         if (pool != null) {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS), "stress threads did not stop");
         }
+        // every buffer is tracked (the fixture runs at PARANOID): none may have been dropped without put; and once
+        // every bundle has stopped, nothing may be left allocated
+        LeakCheck.collectGarbage();
+        long dropped = Arrays.stream(fx.core.snapshots().runtimeDTO().leaks)
+                .filter(l -> LeakDTO.KIND_DROPPED.equals(l.kind)).count();
+        for (Client c : List.copyOf(fx.core.clients())) {
+            fx.core.closeClient(c);
+        }
+        RuntimeDTO after = fx.core.snapshots().runtimeDTO();
+        REPORT.add(String.format("leaks after %s | dropped %d | buffers left %d | bytes left %d",
+                test.getTestMethod().map(m -> m.getName()).orElse("?"), dropped, after.totalBuffers,
+                after.totalBytes));
+        assertEquals(0, dropped, () -> "buffers dropped without put: " + Arrays.toString(after.leaks));
+        assertEquals(0, after.totalBuffers, "buffers left once every bundle stopped");
+        assertEquals(0, after.totalBytes, "bytes left once every bundle stopped");
     }
 
     @AfterAll
@@ -234,7 +252,7 @@ class ConcurrencyStressTest {
         // only the owners' references remain, nothing else is held anywhere
         RuntimeDTO dto = fx.core.snapshots().runtimeDTO();
         for (DmaBuf buf : bufs) {
-            assertEquals(expectedRefs, ((Buffer) buf).refCount(), () -> "refcount of " + buf);
+            assertEquals(expectedRefs, CoreFixture.raw(buf).refCount(), () -> "refcount of " + buf);
             BufferDTO b = dtoOf(dto, buf);
             assertEquals(expectedRefs, b.count);
             assertEquals(0, b.vmapCount, () -> "vmap count of " + buf);
@@ -246,7 +264,7 @@ class ConcurrencyStressTest {
             assertTrue(c.attachments().isEmpty(), () -> "attachments of " + c);
             assertTrue(c.mmaps().isEmpty(), () -> "mmaps of " + c);
             for (DmaBuf buf : bufs) {
-                Holding h = c.existingHolding((Buffer) buf);
+                Holding h = c.existingHolding(CoreFixture.raw(buf));
                 assertNotNull(h, () -> c + " lost its holding of " + buf);
                 assertEquals(1, h.refs(), () -> "references of " + c + " to " + buf);
                 assertEquals(0, h.vmaps(), () -> "vmaps of " + c + " of " + buf);
@@ -374,6 +392,7 @@ class ConcurrencyStressTest {
             bufs.add(b);
             expFds[i] = fx.exp.fd(fx.exp.get(b), DmaBufUapi.O_RDWR);
             impFds[i] = fx.imp.fd(fx.imp.get(b), DmaBufUapi.O_RDWR);
+            fx.exp.put(b); // the fds hold the buffer from here on; no object reference is left to drop
             // names of different lengths and UTF-8 widths, some cut short by a NUL as a C string is
             String[] names = new String[16];
             Set<String> ok = ConcurrentHashMap.newKeySet();
@@ -759,14 +778,14 @@ class ConcurrencyStressTest {
             assertTrue(victim.mmaps().isEmpty(), () -> "mmaps left: " + victim.mmaps());
             assertTrue(victim.holdings().isEmpty(), () -> "holdings left: " + victim.holdings());
             assertFalse(fx.core.clients().contains(victim));
-            Buffer sb = (Buffer) sharedBuf;
+            Buffer sb = CoreFixture.raw(sharedBuf);
             assertEquals(1, sb.refCount(), "only the exporter's reference remains on the shared buffer");
             assertEquals(0, sb.vmapCount());
             shared.assertBalanced(true);
             for (Tracked t : own) {
                 DmaBuf ob = ownBufs.get(t);
                 assertEquals(1, t.count("release"), () -> "the bundle's own buffers are revoked and released once: "
-                        + ob + " has " + ((Buffer) ob).refCount() + " reference(s), exporter calls " + t.calls);
+                        + ob + " has " + CoreFixture.raw(ob).refCount() + " reference(s), exporter calls " + t.calls);
                 t.assertBalanced(false);
                 t.assertNoOpAfterRelease();
             }

@@ -12,8 +12,10 @@ import dmabuf.api.DmaBufException;
 import dmabuf.api.DmaBufRegistry;
 import dmabuf.api.Errno;
 import dmabuf.api.ExportInfo;
+import dmabuf.core.buffer.Buffer;
 import dmabuf.core.client.Client;
 import dmabuf.core.drivers.DriverTracker;
+import dmabuf.core.leak.TrackedDmaBuf;
 
 /**
  * A core without a framework, with two bundles using it: "exporter.bundle" (id 10, {@link #exp}) and
@@ -35,7 +37,7 @@ public class CoreFixture {
 
     /** A fixture with the default configuration. */
     public CoreFixture() {
-        this(CoreConfig.DEFAULTS);
+        this(CoreConfig.DEFAULTS.withLeakReportLevel(LeakReportLevel.PARANOID));
     }
 
     /** A fixture with the given configuration. */
@@ -69,6 +71,11 @@ public class CoreFixture {
     public void registerExporter(long serviceId, String name) {
         core.drivers().add(DriverTracker.Kind.EXPORTER, serviceId, expClient.bundleId(),
                 Map.of(dmabuf.api.DmaBufExporter.NAME, name));
+    }
+
+    /** The core's buffer behind a DmaBuf the registry returned (unwrapping the leak detector's handle). */
+    public static Buffer raw(DmaBuf buf) {
+        return buf instanceof TrackedDmaBuf t ? t.buffer() : (Buffer) buf;
     }
 
     /** Asserts that the call fails with the errno, and returns the exception for more checks. */

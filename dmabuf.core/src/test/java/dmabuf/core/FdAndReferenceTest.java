@@ -14,8 +14,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
+import dmabuf.testing.NoLeaks;
 import dmabuf.api.Device;
 import dmabuf.api.DmaBuf;
 import dmabuf.api.DmaBufRegistry;
@@ -34,6 +36,9 @@ class FdAndReferenceTest {
     private static final long SIZE = 8192;
 
     private final CoreFixture fixture = new CoreFixture();
+    /** Each test must end without a leak report, dropped buffers included (the fixture tracks every buffer). */
+    @RegisterExtension
+    final NoLeaks noLeaks = NoLeaks.of(() -> fixture.core.snapshots().runtimeDTO());
     private ExecutorService pool;
 
     @AfterEach
@@ -45,7 +50,7 @@ class FdAndReferenceTest {
     }
 
     private static long refCount(DmaBuf b) {
-        return ((Buffer) b).refCount();
+        return CoreFixture.raw(b).refCount();
     }
 
     // ---- fd flags -------------------------------------------------------------------------------------------
@@ -167,14 +172,14 @@ class FdAndReferenceTest {
         assertErrno(Errno.EMFILE, () -> small.exp.fd(b, DmaBufUapi.O_RDWR));
         assertEquals(4, small.exp.fdinfo(fd0).count());
         assertEquals(3, small.expClient.files().openCount());
-        assertEquals(1, small.expClient.existingHolding((Buffer) b).refs(), "EMFILE must not take the reference");
+        assertEquals(1, small.expClient.existingHolding(CoreFixture.raw(b)).refs(), "EMFILE must not take the reference");
 
         // after a close, the same reference moves into the freed fd
         small.exp.close(1);
         assertEquals(3, small.exp.fdinfo(fd0).count());
         assertEquals(1, small.exp.fd(b, DmaBufUapi.O_RDWR));
         assertEquals(3, small.exp.fdinfo(fd0).count());
-        assertEquals(0, small.expClient.existingHolding((Buffer) b).refs());
+        assertEquals(0, small.expClient.existingHolding(CoreFixture.raw(b)).refs());
         assertEquals(0, ops.count("release"));
     }
 
@@ -202,6 +207,7 @@ class FdAndReferenceTest {
         DmaBuf got = fixture.exp.get(fd);
         assertSame(b, got);
         assertEquals(2, fixture.exp.fdinfo(fd).count());
+        fixture.exp.put(got);
     }
 
     @Test

@@ -13,7 +13,9 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dmabuf.testing.NoLeaks;
 import dmabuf.api.Device;
 import dmabuf.api.DmaBuf;
 import dmabuf.api.DmaBufAttachment;
@@ -30,6 +32,9 @@ class FdInterfaceTest {
     private static final long SIZE = 5000; // not page aligned: llseek and fdinfo report the exact size
 
     private final CoreFixture fixture = new CoreFixture();
+    /** Each test must end without a leak report, dropped buffers included (the fixture tracks every buffer). */
+    @RegisterExtension
+    final NoLeaks noLeaks = NoLeaks.of(() -> fixture.core.snapshots().runtimeDTO());
     private final TestExporter ops = new TestExporter(SIZE);
     private final DmaBuf buf = fixture.export(ops, SIZE);
     private final int fd = fixture.exp.fd(buf, DmaBufUapi.O_RDWR);
@@ -203,6 +208,7 @@ class FdInterfaceTest {
 
         fixture.imp.get(b);
         assertEquals(2, fixture.exp.fdinfo(rofd).count());
+        fixture.imp.put(b);
 
         FdInfo first = fixture.exp.fdinfo(fd);
         assertEquals(SIZE, first.size());

@@ -151,7 +151,7 @@ class MisbehavingDriverTest {
     }
 
     private Holding impHolding(DmaBuf buf) {
-        return fx.impClient.existingHolding((Buffer) buf);
+        return fx.impClient.existingHolding(CoreFixture.raw(buf));
     }
 
     private <T> T onOtherThread(Callable<T> call) throws Exception {
@@ -522,7 +522,7 @@ class MisbehavingDriverTest {
         assertTrue(fx.core.buffers().all().isEmpty());
         assertEquals(1, fx.core.buffers().releasedCount());
         assertEquals(0, fx.core.buffers().liveBytes());
-        assertNull(fx.expClient.existingHolding((Buffer) buf));
+        assertNull(fx.expClient.existingHolding(CoreFixture.raw(buf)));
         assertNull(impHolding(buf));
         assertReported("release", bug);
         assertErrno(Errno.EBADF, () -> fx.exp.get(buf));
@@ -651,7 +651,7 @@ class MisbehavingDriverTest {
         assertTrue(fx.impClient.attachments().isEmpty());
         assertEquals(0, dto().attachments.length);
         assertEquals(0, bufferDto(buf).vmapCount);
-        assertEquals(1, ((Buffer) buf).refCount(), "only the exporter's reference is left");
+        assertEquals(1, CoreFixture.raw(buf).refCount(), "only the exporter's reference is left");
         List<String> reports = fx.log.errors.stream().filter(m -> m.contains(bug.toString())).toList();
         for (String op : List.of("kunmap", "endCpuAccess", "vunmap", "unmap", "detach")) {
             assertTrue(reports.stream().anyMatch(m -> m.contains(op)), () -> "no report of " + op + ": " + reports);
@@ -1065,7 +1065,7 @@ class MisbehavingDriverTest {
         });
         try {
             // the revoke has started (new calls are refused) and waits, parked, for the call in flight
-            spinUntil("the buffer is revoked", () -> ((Buffer) buf).state() == Buffer.State.REVOKED);
+            spinUntil("the buffer is revoked", () -> CoreFixture.raw(buf).state() == Buffer.State.REVOKED);
             spinUntil("the revoke waits", () -> revoker.get() != null
                     && revoker.get().getState() == Thread.State.TIMED_WAITING);
             assertErrno(Errno.ENODEV, () -> fx.exp.vmap(buf));
@@ -1130,7 +1130,7 @@ class MisbehavingDriverTest {
         DmaBufException e = assertErrno(Errno.EINVAL, () -> fx.imp.put(buf));
 
         assertTrue(e.getMessage().contains(fx.impClient.describe()), e.getMessage());
-        assertEquals(1, ((Buffer) buf).refCount());
+        assertEquals(1, CoreFixture.raw(buf).refCount());
         assertEquals(0, ops.count("release"));
         assertEquals(SIZE, fx.exp.vmap(buf).byteSize(), "the buffer is alive for its owner");
     }
@@ -1224,7 +1224,7 @@ class MisbehavingDriverTest {
         assertEquals(1, ops.count("vunmap"));
         assertEquals(1, ops.count("unmap"));
         assertEquals(1, ops.count("detach"));
-        assertEquals(1, ((Buffer) buf).refCount());
+        assertEquals(1, CoreFixture.raw(buf).refCount());
         fx.exp.put(buf);
         assertEquals(1, ops.count("release"));
     }

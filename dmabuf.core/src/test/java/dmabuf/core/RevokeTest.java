@@ -148,7 +148,7 @@ class RevokeTest {
         fx.imp.beginCpuAccess(buf, DmaDataDirection.TO_DEVICE);
         MemorySegment page = fx.imp.kmap(buf, 1);
         DmaBufMapping mapping = fx.imp.mmap(fd, 0, PAGE, DmaBufUapi.PROT_READ);
-        assertEquals(4, ((dmabuf.core.buffer.Buffer) buf).refCount()); // exp, imp obj, fd, mmap
+        assertEquals(4, CoreFixture.raw(buf).refCount()); // exp, imp obj, fd, mmap
 
         fx.exp.revoke(buf);
         assertEquals(1, ops.count("release"));

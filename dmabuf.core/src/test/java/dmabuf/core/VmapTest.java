@@ -35,7 +35,7 @@ class VmapTest {
 
     /** The buffer's vmap count as the core keeps it. */
     private long vmapCount(DmaBuf buf) {
-        return ((Buffer) buf).vmapCount();
+        return CoreFixture.raw(buf).vmapCount();
     }
 
     @Test

@@ -17,7 +17,7 @@ import dmabuf.api.memory.PagePool;
 import dmabuf.api.memory.PoolSpec;
 import dmabuf.memory.account.Accounting;
 import dmabuf.memory.mapping.Backing;
-import dmabuf.memory.mapping.Libc;
+import dmabuf.os.Libc;
 import dmabuf.memory.pool.Pool;
 import dmabuf.memory.pool.PoolHost;
 import dmabuf.memory.zone.AddressSpace;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.function.Executable;
 import dmabuf.api.DmaBufException;
 import dmabuf.api.Errno;
 import dmabuf.api.memory.MemoryStatsDTO;
-import dmabuf.memory.mapping.Libc;
+import dmabuf.os.Libc;
 
 /**
  * An engine without a framework and two bundles using it: "gpu.driver" (id 10, {@link #gpu}) and "camera.app"

@@ -28,10 +28,10 @@ public final class DmaBufOptions {
     /** Symbolic names of the reactor's bundles (= folder name = artifactId, see the root bnd.bnd). */
     public static final String API_BSN = "dmabuf.api";
     public static final String CORE_BSN = "dmabuf.core";
-    /** The physical memory service and the driver bundles built on it. */
-    public static final String[] DRIVER_BSNS = {"dmabuf.memory", "dmabuf.heap", "dmabuf.exporter.scanout",
+    /** The OS bindings, the physical memory service and the driver bundles built on them. */
+    public static final String[] DRIVER_BSNS = {"dmabuf.os", "dmabuf.memory", "dmabuf.heap", "dmabuf.exporter.scanout",
         "dmabuf.exporter.v4l2", "dmabuf.exporter.gpu", "dmabuf.importer.gpu", "dmabuf.importer.display",
-        "dmabuf.importer.encoder", "dmabuf.pipeline"};
+        "dmabuf.importer.encoder", "dmabuf.pipeline", "dmabuf.heap.memfd"};
 
     /** Level of SCR's own log messages: {@code -Ddmabuf.itest.loglevel=debug} on the Maven command line. */
     public static final String LOG_LEVEL = System.getProperty("dmabuf.itest.loglevel", "warn");

@@ -2,7 +2,11 @@ package dmabuf.api.runtime;
 
 import org.osgi.dto.DTO;
 
-/** Something a bundle still held when it went away, reclaimed by the core. */
+/**
+ * A leak the core found: something a bundle still held when it went away (reclaimed by the core), or a buffer a
+ * bundle dropped without putting its references ({@link #KIND_DROPPED}, found by the garbage collector; only
+ * reported, the bundle's stop reclaims it).
+ */
 public class LeakDTO extends DTO {
     /** An open fd. */
     public static final String KIND_FD = "fd";
@@ -20,6 +24,11 @@ public class LeakDTO extends DTO {
     public static final String KIND_MMAP = "mmap";
     /** An open CPU-access bracket. */
     public static final String KIND_CPU_ACCESS = "cpu access";
+    /**
+     * Object references of a buffer whose every DmaBuf object became unreachable before they were put (the bundle
+     * still runs; its stop reclaims them).
+     */
+    public static final String KIND_DROPPED = "dropped";
 
     /** One of the {@code KIND_*} constants. */
     public String kind;
@@ -35,6 +44,8 @@ public class LeakDTO extends DTO {
     public String exporterName;
     /** Details, e.g. the fd number or the device. */
     public String detail;
+    /** Where the buffer was exported (a stack trace), when the leak level records sites; else null. */
+    public String creationSite;
     /** When it was reported, in milliseconds since the epoch. */
     public long timestamp;
 }

@@ -129,6 +129,17 @@ public final class Buffer implements DmaBuf {
                 + exporterName + ", " + state + ")";
     }
 
+    /** Identity, except that the leak detector's handle of this buffer is equal to it (it stands for it). */
+    @Override
+    public boolean equals(Object o) {
+        return o == this || (o instanceof dmabuf.core.leak.TrackedDmaBuf t && t.buffer() == this);
+    }
+
+    @Override
+    public int hashCode() {
+        return System.identityHashCode(this);
+    }
+
     // ---- identity and description -------------------------------------------------------------------------------
 
     /** True when this buffer was made by the given core instance (not by a previous one). */

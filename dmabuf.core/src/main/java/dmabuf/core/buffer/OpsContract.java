@@ -22,7 +22,7 @@ public final class OpsContract {
 
     /** The ops of {@link DmaBufOps} the core cares about being present. */
     public enum Op {
-        MAP, UNMAP, RELEASE, ATTACH, DETACH, PIN, UNPIN, BEGIN_CPU_ACCESS, END_CPU_ACCESS, KMAP, VMAP, MMAP
+        MAP, UNMAP, RELEASE, ATTACH, DETACH, PIN, UNPIN, BEGIN_CPU_ACCESS, END_CPU_ACCESS, KMAP, VMAP, MMAP, OS_FD
     }
 
     private static final ClassValue<Set<Op>> IMPLEMENTED = new ClassValue<>() {
@@ -80,6 +80,7 @@ public final class OpsContract {
         check(type, ops, Op.KMAP, "kmap", DmaBuf.class, long.class);
         check(type, ops, Op.VMAP, "vmap", DmaBuf.class);
         check(type, ops, Op.MMAP, "mmap", DmaBuf.class, VmArea.class);
+        check(type, ops, Op.OS_FD, "osFd", DmaBuf.class, boolean.class);
         return ops;
     }
 

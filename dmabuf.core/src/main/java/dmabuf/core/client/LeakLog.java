@@ -33,8 +33,18 @@ public final class LeakLog {
         this.config = config;
     }
 
-    /** Reports one leaked item. */
+    /** Reports one leaked item of a bundle that went away; the core released it. */
     public void report(Client client, Buffer b, String kind, String detail) {
+        record(client, b, kind, detail, " went away holding ", "; the core released it");
+    }
+
+    /** Reports references of a buffer the bundle can no longer reach (see {@code LeakDetector}). */
+    public void reportDropped(Client client, Buffer b, String detail) {
+        record(client, b, LeakDTO.KIND_DROPPED, detail, " dropped ",
+                "; they stay counted until the bundle puts them or stops");
+    }
+
+    private void record(Client client, Buffer b, String kind, String detail, String verb, String outcome) {
         CoreConfig cfg = config.get();
         if (cfg.leakReportLevel() == LeakReportLevel.DISABLED) {
             return;
@@ -49,7 +59,7 @@ public final class LeakLog {
         dto.exporterName = b.exporterName();
         dto.detail = detail;
         dto.timestamp = System.currentTimeMillis();
-        StringBuilder msg = new StringBuilder("LEAK: ").append(client.describe()).append(" went away holding ")
+        StringBuilder msg = new StringBuilder("LEAK: ").append(client.describe()).append(verb)
                 .append(kind).append(" of dma-buf ").append(b.id());
         if (dto.bufferName != null) {
             msg.append(" '").append(dto.bufferName).append('\'');
@@ -58,10 +68,11 @@ public final class LeakLog {
         if (detail != null) {
             msg.append(": ").append(detail);
         }
-        msg.append("; the core released it");
-        if (cfg.leakReportLevel() == LeakReportLevel.ADVANCED && b.creationSite() != null) {
+        msg.append(outcome);
+        if (cfg.leakReportLevel().recordsSites() && b.creationSite() != null) {
             StringWriter trace = new StringWriter();
             b.creationSite().printStackTrace(new PrintWriter(trace));
+            dto.creationSite = trace.toString();
             msg.append('\n').append(trace);
         }
         log.warn(msg.toString());

@@ -15,6 +15,7 @@ import dmabuf.api.runtime.HeapDTO;
 import dmabuf.core.DmaBufCore;
 import dmabuf.core.Errors;
 import dmabuf.core.buffer.Buffer;
+import dmabuf.core.leak.TrackedDmaBuf;
 import dmabuf.core.client.Client;
 import dmabuf.core.client.Holding;
 import dmabuf.core.file.OpenFile;
@@ -160,6 +161,9 @@ public final class HeapTable {
     private Buffer checkResult(Entry e, DmaBuf result, long length) {
         String problem;
         Buffer b = null;
+        if (result instanceof TrackedDmaBuf handle) {
+            result = handle.buffer(); // the leak detector's handle of a buffer the heap exported
+        }
         if (!(result instanceof Buffer candidate) || !candidate.belongsTo(core)) {
             problem = "returned " + (result == null ? "null" : "an object that is not a buffer of this core");
         } else if (candidate.owner() != e.owner()) {

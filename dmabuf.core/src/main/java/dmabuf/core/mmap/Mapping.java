@@ -27,9 +27,18 @@ public final class Mapping implements DmaBufMapping {
         this.prot = prot;
     }
 
+    /** What {@link #dmaBuf()} returns: the buffer, or the leak detector's handle of it; held so it stays valid. */
+    private volatile DmaBuf face;
+
     @Override
     public DmaBuf dmaBuf() {
-        return buffer;
+        DmaBuf f = face;
+        return f == null ? buffer : f;
+    }
+
+    /** Makes {@link #dmaBuf()} return the handle the bundle knows the buffer by (see {@code LeakDetector}). */
+    public void showAs(DmaBuf handle) {
+        face = handle;
     }
 
     /** The buffer, typed. */

@@ -139,7 +139,7 @@ public final class CoreComponent {
 
     private static CoreConfig toConfig(CoreSettings s) {
         return new CoreConfig(s.fd_limit(), s.leak_report_level(), s.lock_timeout_ms(), s.drain_timeout_ms(),
-                s.leak_history(), s.fence_timeout_ms());
+                s.leak_history(), s.leak_sampling_interval(), s.fence_timeout_ms());
     }
 
     private static void safeUnregister(ServiceRegistration<?> registration) {

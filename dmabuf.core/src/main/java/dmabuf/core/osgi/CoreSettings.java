@@ -3,6 +3,7 @@ package dmabuf.core.osgi;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import dmabuf.core.CoreConfig;
 import dmabuf.core.LeakReportLevel;
 
 /** The configuration of PID {@code dmabuf.core}, with Metatype so consoles and FileInstall can edit it. */
@@ -18,8 +19,15 @@ public @interface CoreSettings {
     /** @return the leak report level */
     @AttributeDefinition(name = "leak report level",
             description = "What the core reports about references a bundle still held when it went away: "
-                    + "DISABLED (reclaim silently), SIMPLE (one WARN per item) or ADVANCED (plus the export site).")
+                    + "DISABLED (reclaim silently, track nothing), SIMPLE (one WARN per item; a sample of buffers is "
+                    + "tracked for drops without put), ADVANCED (plus the export site) or PARANOID (every buffer "
+                    + "tracked).")
     LeakReportLevel leak_report_level() default LeakReportLevel.SIMPLE;
+
+    /** @return one export in this many is tracked for drops at SIMPLE and ADVANCED */
+    @AttributeDefinition(name = "leak sampling interval", min = "1",
+            description = "At SIMPLE and ADVANCED one export in this many is tracked for being dropped without put.")
+    int leak_sampling_interval() default CoreConfig.DEFAULT_LEAK_SAMPLING_INTERVAL;
 
     /** @return the lock wait bound */
     @AttributeDefinition(name = "lock timeout (ms)", min = "1",

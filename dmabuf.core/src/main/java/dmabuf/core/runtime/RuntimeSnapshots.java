@@ -37,6 +37,7 @@ public final class RuntimeSnapshots {
 
     /** The runtime DTO. */
     public RuntimeDTO runtimeDTO() {
+        core.leakDetector().poll(); // reading the DTO is a checkpoint for dropped buffers
         RuntimeDTO dto = new RuntimeDTO();
         dto.changeCount = core.changeCount();
         dto.configuration = core.config().asProperties();

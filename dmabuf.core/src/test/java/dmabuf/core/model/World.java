@@ -43,6 +43,7 @@ import dmabuf.api.SgTable;
 import dmabuf.api.runtime.LeakDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreFixture;
+import dmabuf.core.LeakReportLevel;
 import dmabuf.core.TestExporter;
 import dmabuf.core.attach.Attachment;
 import dmabuf.core.buffer.Buffer;
@@ -132,7 +133,11 @@ final class World {
     }
 
     private World() {
-        fx = new CoreFixture(CoreConfig.DEFAULTS.withFdLimit(Model.FD_LIMIT));
+        // every buffer tracked for drops without put (sampling interval 1); SIMPLE skips the export-site stacks,
+        // which would more than double the run; -Ddmabuf.model.leak.level=PARANOID records them too
+        fx = new CoreFixture(CoreConfig.DEFAULTS.withFdLimit(Model.FD_LIMIT).withLeakSamplingInterval(1)
+                .withLeakReportLevel(LeakReportLevel.valueOf(System.getProperty("dmabuf.model.leak.level",
+                        "SIMPLE"))));
         fx.registerExporter(1, Model.EXPORTER_SERVICE);
         regs[0] = fx.exp;
         regs[1] = fx.imp;
@@ -326,8 +331,13 @@ final class World {
         };
     }
 
+    /** The DmaBuf export returned, which every later get hands back while it is reachable (as the world keeps it). */
+    DmaBuf api(MBuf b) {
+        return bufs.get(b.index);
+    }
+
     Buffer handle(MBuf b) {
-        return (Buffer) bufs.get(b.index);
+        return CoreFixture.raw(bufs.get(b.index));
     }
 
     // ---- the operations -----------------------------------------------------------------------------------------
@@ -383,7 +393,7 @@ final class World {
         Outcome<MBuf, DmaBuf> r = expect("get(fd)", call, () -> model.get(c, p.fd), () -> regs[p.bundle].get(p.fd));
         if (r.ok()) {
             note(" " + r.model());
-            assertSame(handle(r.model()), r.core(), call + ": the fd's buffer");
+            assertSame(api(r.model()), r.core(), call + ": the fd's buffer");
         }
     }
 
@@ -400,7 +410,7 @@ final class World {
             return null;
         }, () -> regs[bundle].get(handle(m)));
         if (r.ok()) {
-            assertSame(handle(m), r.core(), call + ": the same buffer");
+            assertSame(api(m), r.core(), call + ": the same buffer");
         }
     }
 
@@ -497,7 +507,7 @@ final class World {
         if (r.ok()) {
             note(" " + r.model());
             assertEquals(r.model().index, atts.size());
-            assertSame(handle(m), r.core().dmaBuf(), call + ": the attachment's buffer");
+            assertSame(api(m), r.core().dmaBuf(), call + ": the attachment's buffer");
             assertEquals(dynamic, r.core().isDynamic(), call + ": dynamic");
             atts.add(r.core());
             importers.add(importer);
@@ -816,7 +826,7 @@ final class World {
             DmaBufMapping got = r.core();
             note(" mapping#" + m.index + " of " + m.buf + ", view #" + segs.size());
             assertEquals(m.index, mappings.size());
-            assertSame(handle(m.buf), got.dmaBuf(), call + ": the fd's buffer");
+            assertSame(api(m.buf), got.dmaBuf(), call + ": the fd's buffer");
             assertEquals(m.length, got.length(), call + ": length rounded up to pages, exactly");
             assertEquals(m.length, got.segment().byteSize(), call + ": segment length");
             assertEquals(offset, got.offset(), call + ": offset");

@@ -1,5 +1,7 @@
 package dmabuf.memory.mapping;
 
+import dmabuf.os.Libc;
+import dmabuf.os.NativeException;
 import java.lang.foreign.Arena;
 import java.util.concurrent.locks.LockSupport;
 import java.lang.foreign.MemorySegment;

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dmabuf.api.Device;
 import dmabuf.api.DmaBuf;
@@ -37,6 +38,7 @@ import dmabuf.api.SgTable;
 import dmabuf.exporter.scanout.OpsCounters.Op;
 import dmabuf.exporter.scanout.api.DumbBuffer;
 import dmabuf.exporter.scanout.api.DumbBufferDevice;
+import dmabuf.testing.NoLeaks;
 
 /**
  * The device against a real core and memory engine: the display bundle imports what the scanout device exports,
@@ -49,6 +51,10 @@ class ScanoutCoreTest {
     private static final ValueLayout.OfInt PIXEL = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final ScanoutFixture f = new ScanoutFixture();
+
+    /** The display bundle puts whatever it took: no leak report, no buffer dropped without put. */
+    @RegisterExtension
+    final NoLeaks noLeaks = NoLeaks.of(() -> f.core.snapshots().runtimeDTO());
 
     @AfterEach
     void close() {

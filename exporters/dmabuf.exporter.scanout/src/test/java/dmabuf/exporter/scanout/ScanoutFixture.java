@@ -14,6 +14,7 @@ import dmabuf.api.Errno;
 import dmabuf.api.memory.MemoryStatsDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.DmaBufCore;
+import dmabuf.core.LeakReportLevel;
 import dmabuf.core.client.Client;
 import dmabuf.core.drivers.DriverTracker;
 import dmabuf.memory.BundleMemory;
@@ -52,9 +53,14 @@ final class ScanoutFixture implements AutoCloseable {
     }
 
     ScanoutFixture(ScanoutSettings settings) {
-        core = new DmaBufCore(CoreConfig.DEFAULTS, coreLog, () -> {
+        this(settings, MemoryConfig.DEFAULTS);
+    }
+
+    /** The core tracks every buffer for drops without put (PARANOID), so tests can check they leaked nothing. */
+    ScanoutFixture(ScanoutSettings settings, MemoryConfig memoryConfig) {
+        core = new DmaBufCore(CoreConfig.DEFAULTS.withLeakReportLevel(LeakReportLevel.PARANOID), coreLog, () -> {
         });
-        engine = new MemoryEngine(MemoryConfig.DEFAULTS, memoryLog,
+        engine = new MemoryEngine(memoryConfig, memoryLog,
                 Map.of(SCANOUT_BUNDLE, "dmabuf.exporter.scanout", DISPLAY_BUNDLE, "display.app")::get);
         scanoutClient = core.openClient(SCANOUT_BUNDLE, "dmabuf.exporter.scanout");
         displayClient = core.openClient(DISPLAY_BUNDLE, "display.app");
