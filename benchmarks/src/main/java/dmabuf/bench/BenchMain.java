@@ -118,11 +118,11 @@ public final class BenchMain {
     }
 
     /**
-     * The smoke settings: in this JVM (no fork), 3 x 100 ms warm-up (enough for the JIT to compile the hot loops) and
+     * The smoke settings: in this JVM (no fork), 5 x 100 ms warm-up (enough for the JIT to compile the hot loops) and
      * 5 x 40 ms measured, whose median shrugs off a couple of iterations stalled by other processes.
      */
     static ChainedOptionsBuilder quick(String include) {
-        return new OptionsBuilder().include("dmabuf\\.bench\\." + include).forks(0).warmupIterations(3)
+        return new OptionsBuilder().include("dmabuf\\.bench\\." + include).forks(0).warmupIterations(5)
                 .warmupTime(TimeValue.milliseconds(100)).measurementIterations(5)
                 .measurementTime(TimeValue.milliseconds(40)).shouldFailOnError(true);
     }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The benchmarks' smoke mode, run by {@code ./test}: every benchmark runs once briefly in this JVM (JMH, no fork,
- * 3 x 100 ms warm-up, 5 x 40 ms measured, the median taken) and every scenario's ratio to its anchor, both
+ * 5 x 100 ms warm-up, 5 x 40 ms measured, the median taken) and every scenario's ratio to its anchor, both
  * measured just now, is checked with 5x slack against the target and against the last full run
  * ({@code results/ratios.properties}): a 10x regression fails, noise does not. No absolute time is judged.
  */
