@@ -174,7 +174,7 @@ public final class AttachmentService {
     public SgTable map(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
         SgTable table = mapLocked(client, handle, direction);
         Attachment a = own(client, handle);
-        if (!a.isDynamic()) {
+        if (!a.isDynamic() && core.fences().mustWait(a.buffer(), dmabuf.api.sync.DmaResvUsage.KERNEL)) {
             try {
                 core.fences().waitImplicit(a.buffer(), dmabuf.api.sync.DmaResvUsage.KERNEL,
                         "mapAttachment for device '" + a.device().name() + "'");

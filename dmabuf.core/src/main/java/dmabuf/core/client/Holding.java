@@ -27,6 +27,8 @@ public final class Holding {
     long vmaps;
     final List<Bracket> brackets = new ArrayList<>(2);
     final List<Kmap> kmaps = new ArrayList<>(2);
+    /** The bracket closed last, for {@link #openBracket} to reuse (brackets are immutable). */
+    private Bracket lastClosed;
 
     /** Object references held. */
     public synchronized long refs() {
@@ -66,20 +68,37 @@ public final class Holding {
         return true;
     }
 
-    /** Records an open bracket. */
-    public synchronized void openBracket(Bracket bracket) {
-        brackets.add(bracket);
+    /**
+     * Records an open bracket. The bracket closed last is reused when it is the same, so a begin/end loop (every
+     * frame brackets the same range) allocates nothing.
+     */
+    public synchronized void openBracket(DmaDataDirection direction, long offset, long length) {
+        Bracket b = lastClosed;
+        if (b != null && b.direction() == direction && b.offset() == offset && b.length() == length) {
+            lastClosed = null;
+        } else {
+            b = new Bracket(direction, offset, length);
+        }
+        brackets.add(b);
     }
 
-    /** Closes a bracket equal to the given one; false when none is open. */
-    public synchronized boolean closeBracket(Bracket bracket) {
-        return brackets.remove(bracket);
+    /** Closes the earliest open bracket with this direction and range; false (and no change) when none is open. */
+    public synchronized boolean closeBracket(DmaDataDirection direction, long offset, long length) {
+        for (int i = 0; i < brackets.size(); i++) {
+            Bracket b = brackets.get(i);
+            if (b.direction() == direction && b.offset() == offset && b.length() == length) {
+                brackets.remove(i);
+                lastClosed = b;
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when an open bracket covers part of {@code [offset, offset + length)}. */
     public synchronized boolean bracketCovers(long offset, long length) {
-        for (Bracket b : brackets) {
-            if (b.overlaps(offset, length)) {
+        for (int i = 0; i < brackets.size(); i++) { // indexed: no iterator on the kmap path
+            if (brackets.get(i).overlaps(offset, length)) {
                 return true;
             }
         }

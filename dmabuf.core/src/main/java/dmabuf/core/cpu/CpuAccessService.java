@@ -56,7 +56,7 @@ public final class CpuAccessService {
             b.exit();
         }
         waitForDevices(b, direction, offset, length); // outside enter/exit: a revoke must not wait for devices
-        client.holding(b).openBracket(new Holding.Bracket(direction, offset, length));
+        client.holding(b).openBracket(direction, offset, length);
     }
 
     /**
@@ -65,6 +65,9 @@ public final class CpuAccessService {
      */
     private void waitForDevices(Buffer b, DmaDataDirection direction, long offset, long length) {
         boolean cpuWrites = direction != DmaDataDirection.FROM_DEVICE;
+        if (!core.fences().mustWait(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites))) {
+            return;
+        }
         try {
             core.fences().waitImplicit(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites),
                     "beginCpuAccess(" + direction + ")");
@@ -87,7 +90,7 @@ public final class CpuAccessService {
     public void end(Client client, Buffer b, DmaDataDirection direction, long offset, long length) {
         Errors.checkDirection(direction, "endCpuAccess");
         Holding h = client.existingHolding(b);
-        if (h == null || !h.closeBracket(new Holding.Bracket(direction, offset, length))) {
+        if (h == null || !h.closeBracket(direction, offset, length)) {
             throw Errors.einval("endCpuAccess(" + direction + ", " + offset + ", " + length + ") on " + b
                     + " without a matching beginCpuAccess by " + client.describe() + "; open brackets: "
                     + (h == null ? "none" : h.brackets()));

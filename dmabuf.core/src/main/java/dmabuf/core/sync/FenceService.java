@@ -114,6 +114,15 @@ public final class FenceService {
      *
      * @param op what waits, for the message
      */
+    /**
+     * True when {@link #waitImplicit} would have to wait: outside a signalling section and with a fence of the usage
+     * still unsignalled. Lets the hot paths (map, begin) skip building the operation's name when nothing waits, so
+     * they allocate nothing.
+     */
+    public boolean mustWait(Buffer b, DmaResvUsage usage) {
+        return !signalling.active() && !b.resv().testSignaled(usage);
+    }
+
     public void waitImplicit(Buffer b, DmaResvUsage usage, String op) {
         if (signalling.active()) {
             return; // device work inside a fence's signalling section: its dependencies were fences (see DmaFence)

@@ -180,7 +180,9 @@ public final class ResvImpl implements DmaResv {
 
     @Override
     public boolean testSignaled(DmaResvUsage usage) {
-        for (Entry e : fences) {
+        List<Entry> all = fences;
+        for (int i = 0; i < all.size(); i++) { // indexed: no iterator on the begin/map hot paths
+            Entry e = all.get(i);
             if (usage.includes(e.usage()) && !e.fence().isSignaled()) {
                 return false;
             }

@@ -25,6 +25,7 @@ final class FrameOps implements DmaBufOps {
     private final FramePool pool;
     private final FramePool.Slot slot;
     private final Consumer<FrameOps> onRelease;
+    private final boolean cacheTables;
     private volatile DmaBuf buffer;
     private volatile boolean released;
 
@@ -34,9 +35,24 @@ final class FrameOps implements DmaBufOps {
      * @param onRelease told after the slot went back to the pool
      */
     FrameOps(FramePool pool, FramePool.Slot slot, Consumer<FrameOps> onRelease) {
+        this(pool, slot, onRelease, false);
+    }
+
+    /**
+     * @param cacheTables true to let the core cache each attachment's table ({@link #cacheSgtMapping()}): a slot's
+     *                    table never changes, so an importer that keeps its attachment maps for free after the first
+     *                    time (what a pipeline reusing its buffers wants)
+     */
+    FrameOps(FramePool pool, FramePool.Slot slot, Consumer<FrameOps> onRelease, boolean cacheTables) {
         this.pool = pool;
         this.slot = slot;
         this.onRelease = onRelease;
+        this.cacheTables = cacheTables;
+    }
+
+    @Override
+    public boolean cacheSgtMapping() {
+        return cacheTables;
     }
 
     /** Records the buffer the core made for these ops (after export returned). */

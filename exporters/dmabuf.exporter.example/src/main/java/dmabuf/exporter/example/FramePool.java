@@ -106,6 +106,16 @@ final class FramePool implements AutoCloseable {
         return free.poll(timeout, unit);
     }
 
+    /** Takes a free slot without waiting, or null when every slot is lent out. */
+    Slot poll() {
+        return free.poll();
+    }
+
+    /** Slot {@code index}. */
+    Slot slot(int index) {
+        return slots.get(index);
+    }
+
     /** Gives a slot back (its buffer was released, or never exported). */
     void give(Slot slot) {
         if (slots.get(slot.index()) != slot) {
