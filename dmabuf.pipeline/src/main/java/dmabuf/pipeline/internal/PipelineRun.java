@@ -127,7 +127,12 @@ final class PipelineRun {
      * fence when done unless {@code keepFence} (the scanout signals when the frame leaves the screen).
      */
     private DmaFence submit(Stage stage, List<DmaBuf> inputs, List<DmaBuf> outputs, boolean keepFence, Work work) {
-        DmaFence fence = stage.timeline().createFence();
+        return submit(stage, stage.timeline().createFence(), inputs, outputs, keepFence, work);
+    }
+
+    /** As above with a fence the caller made, for a job that must know its own fence before it can run. */
+    private DmaFence submit(Stage stage, DmaFence fence, List<DmaBuf> inputs, List<DmaBuf> outputs,
+            boolean keepFence, Work work) {
         handoff.publish(fence, inputs, outputs)
                 .thenRunAsync(() -> execute(stage, fence, keepFence, work), stage.executor())
                 .exceptionally(e -> {
@@ -233,11 +238,13 @@ final class PipelineRun {
         });
         // the camera reuses its buffer only when every reader of it (the render job) is done
         cam.resv().whenSignaled(DmaResvUsage.READ).thenRun(() -> requeue(cameraIndex));
-        DmaFence[] shown = new DmaFence[1];
-        shown[0] = submit(scanout, List.of(target), List.of(), true, () -> {
+        // The fence exists before the job is published: the job may run at once on the scanout thread, and it must
+        // leave its own fence as the one on screen (else the framebuffer's READ fence never signals).
+        DmaFence shown = scanout.timeline().createFence();
+        submit(scanout, shown, List.of(target), List.of(), true, () -> {
             ScanoutResult r = stages.display().pageFlip(target, buffers.framebuffer);
             DmaFence previous = onScreen;
-            onScreen = shown[0];
+            onScreen = shown;
             if (previous != null) {
                 signalQuietly(previous, null); // that frame left the screen: its framebuffer may be reused
             }

@@ -99,6 +99,26 @@ class PipelineTest {
                 s.elapsedMillis));
     }
 
+    /**
+     * Regression: a scanout job whose dependencies had already signalled ran on its executor before the run knew its
+     * fence, so the frame on screen was never released, its framebuffer's READ fence never signalled and the run
+     * stalled with every camera buffer waiting (seen in about half the demo runs on an idle machine). Small frames
+     * and many short runs make the job run at once often.
+     */
+    @Test
+    void manyShortRunsAllCompleteWhenJobsStartTheMomentTheyArePublished() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(64, 48))) {
+            for (int run = 0; run < 25; run++) {
+                rig.pipeline.start(30);
+                PipelineStatusDTO s = rig.pipeline.awaitCompletion(Duration.ofSeconds(20));
+                assertEquals(PipelineStatusDTO.COMPLETED, s.state, "run " + run + " ended as " + s.state + " after "
+                        + s.framesDone + " of 30 frames: " + s.failure);
+                assertEquals(30, s.framesDone);
+            }
+            assertHoldsNothing(rig);
+        }
+    }
+
     @Test
     void aFailingStageFailsTheRunWithoutHangingAndGivesEverythingBack() throws InterruptedException {
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
