@@ -25,6 +25,8 @@ class ReportTest {
         s.liveBytes = 5_500_000;
         s.lastFrameCrc = 0x0a368ce3L;
         s.lastFrameNumber = 119;
+        s.meanStagesInFlight = 1.456;
+        s.overlappedMillis = 812;
         PipelineStatusDTO.StageDTO render = new PipelineStatusDTO.StageDTO();
         render.name = "render";
         render.device = "render0";
@@ -49,6 +51,7 @@ class ReportTest {
         assertEquals(List.of(
                 "report: COMPLETED: 120/120 frames 640x480 NV12 in 2002 ms, 59.9 fps",
                 "report: stage render   render0    120 frames, latency p50 1234 us, p99 5679 us, sepia, NV12 -> XRGB8888",
+                "report: overlap 1.46 stages in flight on average, 812 ms with two or more at once",
                 "report: bytes copied 0",
                 "report: live buffers 7 (5500000 bytes)",
                 "report: last frame crc 0x0a368ce3 (frame 119)"), Report.run(completed()));
