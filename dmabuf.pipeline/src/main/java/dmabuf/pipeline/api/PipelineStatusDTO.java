@@ -21,6 +21,11 @@ public class PipelineStatusDTO extends DTO {
     public String state;
     /** What failed (stage, device, errno and message) when {@link #state} is FAILED; otherwise null. */
     public String failure;
+    /**
+     * While a RUNNING run waits for a device that went away (e.g. its exporter bundle was updated) to come back: which
+     * device and why; otherwise null. The run then goes on with the frames still to do, or fails naming the device.
+     */
+    public String recovering;
     /** Frame width and height in pixels, and the camera's pixel format (a fourcc such as "NV12"). */
     public int width;
     public int height;

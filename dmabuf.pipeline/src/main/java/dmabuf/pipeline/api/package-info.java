@@ -10,7 +10,7 @@
  * bytes copied on the frame path (zero unless a stage had to copy, which the report then names), live buffers and
  * bytes the pipeline holds, and the CRC of the last frame the display scanned out.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package dmabuf.pipeline.api;
 

@@ -2,6 +2,7 @@ package dmabuf.pipeline.internal;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -30,7 +31,8 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
 /**
  * The pipeline as a DS component. The importers are static mandatory references: the service exists while they do.
  * Cameras, scanout devices and GPUs are factory-configured and named, so they are dynamic references chosen by name when a
- * run starts; a missing one is ENODEV naming it. Deactivation stops the run and gives everything back.
+ * run starts; a missing one is ENODEV naming it, and one that goes away during a run is waited for (see
+ * {@link RecoveringRun}). Deactivation stops the run and gives everything back.
  */
 @Component(name = PipelineComponent.PID, configurationPid = PipelineComponent.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL, service = Pipeline.class)
@@ -39,18 +41,11 @@ public final class PipelineComponent implements Pipeline {
     /** The configuration PID and component name. */
     public static final String PID = "dmabuf.pipeline";
 
-    // Dynamic: devices come and go while the pipeline stays; replaced as a whole list by SCR (volatile field).
-    @Reference(service = CaptureDevice.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile List<CaptureDevice> cameras;
-
-    @Reference(service = DumbBufferDevice.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile List<DumbBufferDevice> scanouts;
-
-    @Reference(service = Gpu.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile List<Gpu> gpuExporters;
+    // Dynamic: devices come and go while the pipeline stays. Bind methods, not fields: a run waiting for a device
+    // that went away (an exporter bundle being updated) is told when one comes.
+    private final List<CaptureDevice> cameras = new CopyOnWriteArrayList<>();
+    private final List<DumbBufferDevice> scanouts = new CopyOnWriteArrayList<>();
+    private final List<Gpu> gpuExporters = new CopyOnWriteArrayList<>();
 
     @Reference(service = DmaBufRuntime.class, cardinality = ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -95,6 +90,42 @@ public final class PipelineComponent implements Pipeline {
             }
         }
         return null;
+    }
+
+    @Reference(name = "cameras", service = CaptureDevice.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "removeCamera")
+    void addCamera(CaptureDevice camera) {
+        cameras.add(camera);
+        engine.devicesChanged();
+    }
+
+    void removeCamera(CaptureDevice camera) {
+        cameras.remove(camera);
+        engine.devicesChanged();
+    }
+
+    @Reference(name = "scanouts", service = DumbBufferDevice.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "removeScanout")
+    void addScanout(DumbBufferDevice scanout) {
+        scanouts.add(scanout);
+        engine.devicesChanged();
+    }
+
+    void removeScanout(DumbBufferDevice scanout) {
+        scanouts.remove(scanout);
+        engine.devicesChanged();
+    }
+
+    @Reference(name = "gpuExporters", service = Gpu.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "removeGpu")
+    void addGpu(Gpu gpu) {
+        gpuExporters.add(gpu);
+        engine.devicesChanged();
+    }
+
+    void removeGpu(Gpu gpu) {
+        gpuExporters.remove(gpu);
+        engine.devicesChanged();
     }
 
     /** New settings apply to the next run; an invalid change is logged and ignored. */

@@ -52,4 +52,11 @@ public @interface PipelineConfig {
     @AttributeDefinition(name = "stop timeout (ms)", min = "100",
             description = "How long stop waits for frames in flight before it gives everything back anyway.")
     long stop_timeout_ms() default 2000;
+
+    /** @return the longest wait for a device that went away */
+    @AttributeDefinition(name = "recovery timeout (ms)", min = "0",
+            description = "When a device the run uses goes away (its exporter bundle updated or restarted, its "
+                    + "buffers revoked), how long the run waits for a device of the same name to come back before it "
+                    + "fails; it then goes on with the frames still to do. 0 disables recovery.")
+    long recovery_timeout_ms() default 10000;
 }

@@ -15,7 +15,7 @@ final class PipelineEngine implements Pipeline {
     private final Stages stages;
     private volatile PipelineSettings settings;
     // Guarded by this.
-    private PipelineRun run;
+    private RecoveringRun run;
     private PipelineStatusDTO failedStart;
 
     PipelineEngine(Stages stages, PipelineSettings settings) {
@@ -32,6 +32,17 @@ final class PipelineEngine implements Pipeline {
         return settings;
     }
 
+    /** A camera, scanout device or GPU came or went: a run waiting for one to come back looks again. */
+    void devicesChanged() {
+        RecoveringRun current;
+        synchronized (this) {
+            current = run;
+        }
+        if (current != null) {
+            current.devicesChanged();
+        }
+    }
+
     @Override
     public synchronized void start(long frames) {
         if (frames < 0) {
@@ -42,7 +53,7 @@ final class PipelineEngine implements Pipeline {
         }
         PipelineSettings s = settings;
         try {
-            run = PipelineRun.start(stages, s, frames);
+            run = RecoveringRun.start(stages, s, frames);
             failedStart = null;
         } catch (RuntimeException e) {
             run = null;
@@ -55,7 +66,7 @@ final class PipelineEngine implements Pipeline {
 
     @Override
     public PipelineStatusDTO stop() {
-        PipelineRun current;
+        RecoveringRun current;
         synchronized (this) {
             current = run;
         }
@@ -83,7 +94,7 @@ final class PipelineEngine implements Pipeline {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must not be negative, not " + timeout);
         }
-        PipelineRun current;
+        RecoveringRun current;
         synchronized (this) {
             current = run;
         }

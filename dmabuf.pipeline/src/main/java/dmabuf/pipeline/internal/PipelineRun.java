@@ -1,9 +1,11 @@
 package dmabuf.pipeline.internal;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -46,7 +48,8 @@ final class PipelineRun {
     private final RunBuffers buffers;
     private final Stages stages;
     private final Handoff handoff;
-    private final Overlap overlap = new Overlap();
+    private final Overlap overlap;
+    private final Listener listener;
     private final Stage capture;
     private final Stage render;
     private final Stage scanout;
@@ -54,7 +57,11 @@ final class PipelineRun {
     private volatile boolean cancelled;
     private final AtomicBoolean ending = new AtomicBoolean();
     private final CountDownLatch ended = new CountDownLatch(1);
-    private final long startNanos = System.nanoTime();
+    private final long startNanos;
+    /** Frames the display had shown when this leg started (0 for a fresh run): the capture counts on from there. */
+    private final long firstFrame;
+    /** A failure's cause was a device that went away (ENODEV): the run may recover. */
+    private volatile boolean deviceGone;
     /** The scanout fence of the frame on screen: signalled when the next frame replaces it. Scanout thread only. */
     private DmaFence onScreen;
     // Guarded by this.
@@ -73,26 +80,91 @@ final class PipelineRun {
     private record Stage(String name, FenceContext timeline, ExecutorService executor, StageStats stats) {
     }
 
-    private PipelineRun(Stages stages, PipelineSettings settings, long frames, RunBuffers buffers) {
+    /**
+     * What a run that recovered from a lost device carries into its next leg: its clock, figures and counters.
+     *
+     * @param startNanos when the run started
+     * @param overlap    the stages' overlap so far
+     * @param stats      each stage's figures, by stage name
+     * @param framesDone frames the display showed (the next leg captures the frames still to do)
+     * @param lastCrc    CRC of the last frame shown
+     * @param lastFrameNumber its camera sequence number
+     * @param bytesCopied bytes copied on the frame path
+     * @param encodedBytes bytes the encoder produced
+     * @param rawBytes   bytes the encoder was given
+     */
+    record Carry(long startNanos, Overlap overlap, Map<String, StageStats> stats, long framesDone,
+            long lastCrc, long lastFrameNumber, long bytesCopied, long encodedBytes, long rawBytes) {
+    }
+
+    /** Told on the teardown thread, after everything was given back and before the state is published. */
+    interface Listener {
+        /**
+         * @param leg        the run that ends
+         * @param state      its end state
+         * @param failure    why it failed, or null
+         * @param deviceGone whether a device it used went away (ENODEV)
+         * @return the state and failure to publish
+         */
+        Outcome ended(PipelineRun leg, String state, String failure, boolean deviceGone);
+    }
+
+    /**
+     * How a run ended.
+     *
+     * @param state   its end state
+     * @param failure why it failed, or null
+     */
+    record Outcome(String state, String failure) {
+    }
+
+    private PipelineRun(Stages stages, PipelineSettings settings, long frames, RunBuffers buffers, Carry carry,
+            Listener listener) {
         this.stages = stages;
         this.settings = settings;
         this.framesRequested = frames;
         this.buffers = buffers;
+        this.listener = listener;
         this.handoff = new Handoff(stages.registry());
-        this.capture = stage("capture", buffers.camera.name());
-        this.render = stage("render", stages.gpu().device().name());
-        this.scanout = stage("scanout", stages.display().device().name());
-        this.encode = settings.encode() ? stage("encode", stages.encoder().device().name()) : null;
+        this.startNanos = carry == null ? System.nanoTime() : carry.startNanos();
+        this.overlap = carry == null ? new Overlap() : carry.overlap();
+        Map<String, StageStats> stats = carry == null ? Map.of() : carry.stats();
+        this.capture = stage("capture", buffers.camera.name(), stats);
+        this.render = stage("render", stages.gpu().device().name(), stats);
+        this.scanout = stage("scanout", stages.display().device().name(), stats);
+        this.encode = settings.encode() ? stage("encode", stages.encoder().device().name(), stats) : null;
+        if (carry != null) {
+            firstFrame = carry.framesDone();
+            framesDone = carry.framesDone();
+            encodedFrames = carry.framesDone(); // a frame shown but not encoded before the loss stays unencoded
+            lastCrc = carry.lastCrc();
+            lastFrameNumber = carry.lastFrameNumber();
+            bytesCopied = carry.bytesCopied();
+            encodedBytes = carry.encodedBytes();
+            rawBytes = carry.rawBytes();
+        } else {
+            firstFrame = 0;
+        }
     }
 
-    private Stage stage(String name, String device) {
+    /** What the next leg carries on with; call once this leg's stages stopped. */
+    synchronized Carry carry() {
+        Map<String, StageStats> stats = new HashMap<>();
+        for (Stage s : allStages()) {
+            stats.put(s.name(), s.stats());
+        }
+        return new Carry(startNanos, overlap, stats, framesDone, lastCrc, lastFrameNumber, bytesCopied, encodedBytes,
+                rawBytes);
+    }
+
+    private Stage stage(String name, String device, Map<String, StageStats> carried) {
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "dmabuf-pipeline-" + name);
             t.setDaemon(true);
             return t;
         });
         return new Stage(name, stages.registry().fenceContext("dmabuf.pipeline", name + "@" + device), executor,
-                new StageStats(name, device));
+                carried.getOrDefault(name, new StageStats(name, device)));
     }
 
     private List<Stage> allStages() {
@@ -104,11 +176,11 @@ final class PipelineRun {
      *
      * @throws DmaBufException as {@link RunBuffers#allocate}
      */
-    static PipelineRun start(Stages stages, PipelineSettings settings, long frames) {
+    static PipelineRun start(Stages stages, PipelineSettings settings, long frames, Carry carry, Listener listener) {
         RunBuffers buffers = RunBuffers.allocate(stages, settings);
         PipelineRun run;
         try {
-            run = new PipelineRun(stages, settings, frames, buffers);
+            run = new PipelineRun(stages, settings, frames, buffers, carry, listener);
         } catch (RuntimeException e) {
             buffers.release();
             throw e;
@@ -166,9 +238,27 @@ final class PipelineRun {
 
     private void fail(DmaFence fence, Stage stage, Throwable e) {
         signalQuietly(fence, Errno.EIO);
+        failed(stage.name() + ": " + e, e);
+    }
+
+    /** Ends the run as FAILED unless it was cancelled already; notes whether a device went away. */
+    private void failed(String why, Throwable e) {
         if (!cancelled) {
-            end(PipelineStatusDTO.FAILED, stage.name() + ": " + e);
+            if (isDeviceGone(e)) {
+                deviceGone = true;
+            }
+            end(PipelineStatusDTO.FAILED, why);
         }
+    }
+
+    /** ENODEV anywhere in the cause chain: the device or its buffers were revoked under the run. */
+    private static boolean isDeviceGone(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DmaBufException d && d.errno() == Errno.ENODEV) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Signals unless signalled already (the core signals a stopped bundle's fences with ENODEV). */
@@ -191,7 +281,7 @@ final class PipelineRun {
 
     /** The capture executor's loop: dequeue, publish the frame, publish its jobs downstream. */
     private void captureLoop() {
-        long done = 0;
+        long done = firstFrame;
         try {
             while (more(done)) {
                 long t0 = System.nanoTime();
@@ -218,9 +308,7 @@ final class PipelineRun {
             }
         } catch (RuntimeException | Error e) {
             // after cancel the camera refuses calls (STREAMOFF): expected, not a failure
-            if (!cancelled) {
-                end(PipelineStatusDTO.FAILED, "capture: " + e);
-            }
+            failed("capture: " + e, e);
         }
     }
 
@@ -294,9 +382,7 @@ final class PipelineRun {
         try {
             buffers.camera.queue(cameraIndex);
         } catch (RuntimeException e) {
-            if (!cancelled) {
-                end(PipelineStatusDTO.FAILED, "capture: requeue of buffer " + cameraIndex + ": " + e.getMessage());
-            }
+            failed("capture: requeue of buffer " + cameraIndex + ": " + e.getMessage(), e);
         }
     }
 
@@ -373,9 +459,15 @@ final class PipelineRun {
                 Thread.currentThread().interrupt();
             }
         } finally {
+            Outcome outcome = new Outcome(endState, problem);
+            try {
+                outcome = listener.ended(this, endState, problem, deviceGone);
+            } catch (RuntimeException | Error e) {
+                outcome = new Outcome(endState, join(problem, "recovery: " + e));
+            }
             synchronized (this) {
-                state = endState;
-                failure = problem;
+                state = outcome.state();
+                failure = outcome.failure();
                 endNanos = System.nanoTime();
             }
             ended.countDown();

@@ -13,6 +13,7 @@ import dmabuf.api.runtime.ClientDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreLog;
 import dmabuf.core.DmaBufCore;
+import dmabuf.core.client.Client;
 import dmabuf.core.drivers.DriverTracker;
 import dmabuf.exporter.gpu.TestGpuExporters;
 import dmabuf.exporter.gpu.api.Gpu;
@@ -26,6 +27,7 @@ import dmabuf.importer.display.api.Framebuffer;
 import dmabuf.importer.display.api.ScanoutResult;
 import dmabuf.importer.encoder.TestEncoders;
 import dmabuf.importer.gpu.TestGpus;
+import dmabuf.memory.BundleMemory;
 import dmabuf.memory.MemoryConfig;
 import dmabuf.memory.MemoryEngine;
 import dmabuf.memory.MemoryLog;
@@ -45,7 +47,12 @@ final class PipelineRig implements AutoCloseable {
     final List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
     final MemoryEngine memory;
     final DmaBufCore core;
-    final CaptureDevice camera;
+    /** The camera "video0"; a new one after {@link #replugCamera}, null while unplugged. */
+    volatile CaptureDevice camera;
+    private volatile Client cameraClient;
+    private volatile BundleMemory cameraMemory;
+    private long nextServiceId = 100;
+    private long serviceIdOfCamera = 1;
     final DumbBufferDevice scanout;
     final Gpu gpuExporter;
     final Display realDisplay;
@@ -58,9 +65,7 @@ final class PipelineRig implements AutoCloseable {
         memory = new MemoryEngine(MemoryConfig.DEFAULTS, log, BUNDLES::get);
         core = new DmaBufCore(CoreConfig.DEFAULTS, log, () -> {
         });
-        camera = TestCameras.create("video0", registry(10), memory.openBundle(10, BUNDLES.get(10L)), 64 * MB);
-        core.drivers().add(DriverTracker.Kind.EXPORTER, 1, 10,
-                Map.of(DmaBufExporter.NAME, "video0", DmaBufExporter.DEVICE, "video0"));
+        plugCamera(1);
         scanout = TestScanouts.create("card0", registry(11), memory.openBundle(11, BUNDLES.get(11L)), 64 * MB, 4096);
         core.drivers().add(DriverTracker.Kind.EXPORTER, 2, 11,
                 Map.of(DmaBufExporter.NAME, "card0", DmaBufExporter.DEVICE, "card0"));
@@ -70,7 +75,7 @@ final class PipelineRig implements AutoCloseable {
         realDisplay = TestDisplays.create(registry(21), displayMaskBits);
         display = new RecordingDisplay(realDisplay);
         pipeline = new PipelineEngine(new Stages(registry(PIPELINE_BUNDLE),
-                name -> name.equals("video0") ? camera : null,
+                name -> name.equals("video0") ? camera : null, // null while unplugged
                 name -> name.equals("card0") ? scanout : null,
                 name -> name.equals("gpu0") ? gpuExporter : null,
                 TestGpus.create(registry(20)), display, TestEncoders.create(registry(22)),
@@ -79,6 +84,36 @@ final class PipelineRig implements AutoCloseable {
 
     PipelineRig(PipelineSettings settings) {
         this(settings, 32);
+    }
+
+    /** A camera "video0" in bundle 10, as its bundle's start would bring it. */
+    private void plugCamera(long serviceId) {
+        cameraClient = core.openClient(10, BUNDLES.get(10L));
+        cameraMemory = memory.openBundle(10, BUNDLES.get(10L));
+        camera = TestCameras.create("video0", core.registryFor(cameraClient), cameraMemory, 64 * MB);
+        core.drivers().add(DriverTracker.Kind.EXPORTER, serviceId, 10,
+                Map.of(DmaBufExporter.NAME, "video0", DmaBufExporter.DEVICE, "video0"));
+    }
+
+    /**
+     * What stopping the camera's bundle (as an update does) does: the pipeline's reference goes (it is told), the
+     * device closes, and the core revokes what the bundle exported.
+     */
+    void unplugCamera() {
+        CaptureDevice gone = camera;
+        camera = null;
+        pipeline.devicesChanged();
+        TestCameras.close(gone);
+        core.drivers().remove(DriverTracker.Kind.EXPORTER, serviceIdOfCamera);
+        core.closeClient(cameraClient);
+        memory.closeBundle(cameraMemory);
+    }
+
+    /** The camera's bundle started again: a new "video0" whose frames count from 0 again. */
+    void replugCamera() {
+        serviceIdOfCamera = nextServiceId++;
+        plugCamera(serviceIdOfCamera);
+        pipeline.devicesChanged();
     }
 
     private DmaBufRegistry registry(long bundle) {
@@ -99,7 +134,9 @@ final class PipelineRig implements AutoCloseable {
     public void close() {
         pipeline.stop();
         TestDisplays.deactivate(realDisplay);
-        TestCameras.close(camera);
+        if (camera != null) {
+            TestCameras.close(camera);
+        }
         TestScanouts.shutdown(scanout);
         TestGpuExporters.close(gpuExporter);
         core.shutdown();
@@ -112,6 +149,10 @@ final class PipelineRig implements AutoCloseable {
         final List<Long> crcs = new ArrayList<>();
         /** The flip (counting from 0) that fails with EIO, as a broken display would; -1 for none. */
         volatile int failAtFlip = -1;
+        /** The flip (counting from 0) that waits (bounded) for {@link #resume} before it runs; -1 for none. */
+        volatile int pauseAtFlip = -1;
+        final java.util.concurrent.CountDownLatch paused = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch resume = new java.util.concurrent.CountDownLatch(1);
 
         RecordingDisplay(Display delegate) {
             this.delegate = delegate;
@@ -129,6 +170,21 @@ final class PipelineRig implements AutoCloseable {
 
         @Override
         public ScanoutResult pageFlip(DmaBuf fb, Framebuffer layout) {
+            boolean pause;
+            synchronized (crcs) {
+                pause = crcs.size() == pauseAtFlip;
+            }
+            if (pause) {
+                pauseAtFlip = -1;
+                paused.countDown();
+                try {
+                    if (!resume.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new AssertionError("the test never resumed the display");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             synchronized (crcs) {
                 if (crcs.size() == failAtFlip) {
                     throw new dmabuf.api.DmaBufException(dmabuf.api.Errno.EIO, "crtc underrun at flip " + failAtFlip);

@@ -133,6 +133,113 @@ class PipelineTest {
         }
     }
 
+    /** Waits (bounded) until the run says it is waiting for a device to come back. */
+    private static PipelineStatusDTO awaitRecovering(PipelineRig rig) throws InterruptedException {
+        long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+        PipelineStatusDTO s = rig.pipeline.status();
+        while (s.recovering == null && System.nanoTime() < deadline) {
+            s = rig.pipeline.awaitCompletion(Duration.ofMillis(10)); // returns at once if the run ended
+            assertEquals(PipelineStatusDTO.RUNNING, s.state, () -> "the run ended instead of recovering");
+        }
+        assertEquals(PipelineStatusDTO.RUNNING, s.state);
+        assertNull(s.failure, "no failure while recovering");
+        assertTrue(s.recovering != null && s.recovering.contains("ENODEV"), () -> "recovering: " + rig.pipeline.status());
+        return s;
+    }
+
+    /** Starts {@code frames} and takes the camera away (as a bundle update does) while frame 20 is on its way. */
+    private static void startAndUnplugMidRun(PipelineRig rig, int frames) throws InterruptedException {
+        rig.display.pauseAtFlip = 20;
+        rig.pipeline.start(frames);
+        assertTrue(rig.display.paused.await(RUN_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+        rig.unplugCamera();
+        rig.display.resume.countDown();
+    }
+
+    @Test
+    void aRunWhoseCameraGoesAwayWaitsForItAndCarriesOnWithEveryCrcRight() throws InterruptedException {
+        PipelineSettings settings = PipelineSettings.DEFAULTS.withSize(160, 120);
+        Format format = Format.of(settings.format(), settings.width(), settings.height());
+        int frames = 60;
+        try (PipelineRig rig = new PipelineRig(settings)) {
+            startAndUnplugMidRun(rig, frames);
+            PipelineStatusDTO waiting = awaitRecovering(rig);
+            int before = (int) waiting.framesDone;
+            assertTrue(before >= 20 && before < frames, "frames shown before the camera went: " + before);
+            assertEquals(0, waiting.liveBuffers, "the lost leg gave its buffers back before waiting");
+            assertEquals(0, rig.pipelineClient().references, "references held while waiting");
+
+            rig.replugCamera();
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+
+            assertEquals(PipelineStatusDTO.COMPLETED, s.state, () -> "failure: " + s.failure);
+            assertNull(s.failure);
+            assertNull(s.recovering);
+            assertEquals(frames, s.framesDone, "frames done carry on across the recovery");
+            List<Long> crcs = rig.display.crcs();
+            assertEquals(frames, crcs.size());
+            for (int i = 0; i < frames; i++) {
+                long seq = i < before ? i : i - before; // the new camera counts from 0 at its STREAMON
+                assertEquals(expectedCrc(format, seq, settings.matrix()), crcs.get(i), "CRC of frame " + i);
+            }
+            assertEquals(frames - before - 1, s.lastFrameNumber);
+            assertEquals(expectedCrc(format, frames - before - 1, settings.matrix()), s.lastFrameCrc);
+            assertEquals(frames, s.stages[2].frames, "scanout figures carry on");
+            assertTrue(s.elapsedMillis >= waiting.elapsedMillis, "the clock carries on");
+            assertEquals(0, s.bytesCopied);
+            assertEquals(0, s.liveBuffers);
+            assertHoldsNothing(rig);
+        }
+    }
+
+    @Test
+    void aCameraThatNeverComesBackFailsTheRunInBoundedTimeNamingIt() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120)
+                .withRecoveryTimeout(300))) {
+            startAndUnplugMidRun(rig, 60);
+            PipelineStatusDTO waiting = awaitRecovering(rig);
+            long t0 = System.nanoTime();
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            long waitedMillis = (System.nanoTime() - t0) / 1_000_000;
+
+            assertEquals(PipelineStatusDTO.FAILED, s.state);
+            assertTrue(s.failure.contains("did not come back within 300 ms") && s.failure.contains("'video0'"),
+                    s.failure);
+            assertNull(s.recovering);
+            assertTrue(waitedMillis < 5_000, "failed after " + waitedMillis + " ms");
+            assertEquals(waiting.framesDone, s.framesDone);
+            assertEquals(0, s.liveBuffers);
+            assertEquals(0, rig.pipelineClient().references);
+            assertEquals(0, rig.pipelineClient().attachments);
+            assertTrue(rig.warnings.stream().noneMatch(w -> w.contains("leak")), rig.warnings::toString);
+        }
+    }
+
+    @Test
+    void withRecoveryOffALostCameraFailsTheRunAtOnce() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120).withRecoveryTimeout(0))) {
+            startAndUnplugMidRun(rig, 60);
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            assertEquals(PipelineStatusDTO.FAILED, s.state);
+            assertTrue(s.failure.contains("ENODEV") && !s.failure.contains("come back"), s.failure);
+            assertEquals(0, s.liveBuffers);
+            assertEquals(0, rig.pipelineClient().references);
+        }
+    }
+
+    @Test
+    void stopWhileWaitingForALostCameraStopsTheRun() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
+            startAndUnplugMidRun(rig, 60);
+            awaitRecovering(rig);
+            long t0 = System.nanoTime();
+            PipelineStatusDTO s = rig.pipeline.stop();
+            assertEquals(PipelineStatusDTO.STOPPED, s.state, () -> "failure: " + s.failure);
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 5_000, "stop waited out the recovery timeout");
+            assertEquals(0, rig.pipelineClient().references);
+        }
+    }
+
     @Test
     void rgbaFramesToo() throws InterruptedException {
         runAndCheck(PipelineSettings.DEFAULTS.withSize(200, 120).withFormat(PixelFormat.RGBA), 12);
