@@ -23,6 +23,7 @@ import org.junit.runners.Suite.SuiteClasses;
     ExporterUpdateIT.class,
     SyncIT.class,
     PipelineIT.class,
+    PipelineUpdateIT.class,
     OsFdIT.class,
     FileInstallIT.class,
     CoreRestartIT.class,

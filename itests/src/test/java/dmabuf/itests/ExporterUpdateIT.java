@@ -53,9 +53,13 @@ public class ExporterUpdateIT extends ExampleStreamTestSupport {
 
     /** The example exporter's jar with another Bundle-Version. */
     private static byte[] withVersion(Version version) throws IOException {
+        return withVersion(DmaBufOptions.EXAMPLE_EXPORTER_BSN, version);
+    }
+
+    /** The built jar of the bundle {@code bsn} with another Bundle-Version (also used by PipelineUpdateIT). */
+    static byte[] withVersion(String bsn, Version version) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JarInputStream in = new JarInputStream(
-                new FileInputStream(DmaBufOptions.bundleFile(DmaBufOptions.EXAMPLE_EXPORTER_BSN)))) {
+        try (JarInputStream in = new JarInputStream(new FileInputStream(DmaBufOptions.bundleFile(bsn)))) {
             Manifest manifest = new Manifest(in.getManifest());
             manifest.getMainAttributes().putValue("Bundle-Version", version.toString());
             try (JarOutputStream jar = new JarOutputStream(out, manifest)) {

@@ -27,6 +27,12 @@ interface FramebufferDevice {
     /** Allocates and exports one {@code width x height} XRGB8888 framebuffer. */
     Allocated allocate(int width, int height);
 
+    /** The service behind the device named {@code name} (a scanout device, else a GPU), or null when absent. */
+    static Object service(Stages stages, String name) {
+        DumbBufferDevice scanout = stages.scanouts().apply(name);
+        return scanout != null ? scanout : stages.gpus().apply(name);
+    }
+
     /**
      * The device named {@code name}: a scanout device, else a GPU.
      *

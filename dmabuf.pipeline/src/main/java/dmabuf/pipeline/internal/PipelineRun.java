@@ -103,7 +103,7 @@ final class PipelineRun {
          * @param leg        the run that ends
          * @param state      its end state
          * @param failure    why it failed, or null
-         * @param deviceGone whether a device it used went away (ENODEV)
+         * @param deviceGone whether a device it used went away (ENODEV, or its service unbound or replaced)
          * @return the state and failure to publish
          */
         Outcome ended(PipelineRun leg, String state, String failure, boolean deviceGone);
@@ -461,7 +461,7 @@ final class PipelineRun {
         } finally {
             Outcome outcome = new Outcome(endState, problem);
             try {
-                outcome = listener.ended(this, endState, problem, deviceGone);
+                outcome = listener.ended(this, endState, problem, deviceGone || buffers.deviceGone());
             } catch (RuntimeException | Error e) {
                 outcome = new Outcome(endState, join(problem, "recovery: " + e));
             }

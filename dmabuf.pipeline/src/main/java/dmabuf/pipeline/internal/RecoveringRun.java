@@ -15,6 +15,8 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
  * device that does not come back in time fails the run naming it. Waiting happens on the failed leg's teardown thread.
  */
 final class RecoveringRun implements PipelineRun.Listener {
+    /** How often a recovery tries again without a device event. */
+    private static final long RETRY_MILLIS = 100;
     private final Stages stages;
     private final PipelineSettings settings;
     private final long frames;
@@ -85,16 +87,16 @@ final class RecoveringRun implements PipelineRun.Listener {
                 lastError = e.getMessage();
             }
             synchronized (lock) {
+                // Wait for a device event, but try again at least every RETRY_MILLIS: a device that is back may still
+                // refuse (the core may not know its new exporter yet, EINVAL), and that is no event of ours.
+                long retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS);
                 try {
-                    while (!stopped && deviceEvents == seen) {
+                    while (!stopped && deviceEvents == seen && System.nanoTime() - retryAt < 0) {
                         long left = deadline - System.nanoTime();
                         if (left <= 0) {
-                            recovering = null;
-                            return new PipelineRun.Outcome(PipelineStatusDTO.FAILED, "device did not come back within "
-                                    + timeout + " ms (recovery.timeout.ms): " + lastError + "; it went away with: "
-                                    + failure);
+                            break;
                         }
-                        TimeUnit.NANOSECONDS.timedWait(lock, left);
+                        TimeUnit.NANOSECONDS.timedWait(lock, Math.min(left, retryAt - System.nanoTime()));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -103,6 +105,11 @@ final class RecoveringRun implements PipelineRun.Listener {
                 if (stopped) {
                     recovering = null;
                     return new PipelineRun.Outcome(PipelineStatusDTO.STOPPED, null);
+                }
+                if (deadline - System.nanoTime() <= 0) {
+                    recovering = null;
+                    return new PipelineRun.Outcome(PipelineStatusDTO.FAILED, "device did not come back within "
+                            + timeout + " ms (recovery.timeout.ms): " + lastError + "; it went away with: " + failure);
                 }
                 seen = deviceEvents;
             }

@@ -32,13 +32,18 @@ final class RunBuffers {
     final RenderTarget target;
     final Framebuffer framebuffer;
     final RawFrame raw;
+    /** The framebuffers' device service (scanout device or GPU). */
+    private final Object framebufferService;
+    private final PipelineSettings settings;
     private final DmaBufRegistry registry;
     private final Stages stages;
     private Cleanup undo;
 
-    private RunBuffers(Stages stages, CaptureDevice camera, Format format,
-            DmaBuf[] cameraBuffers, DmaBuf[] framebuffers, int pitch, Cleanup undo) {
+    private RunBuffers(Stages stages, PipelineSettings settings, CaptureDevice camera, Object framebufferService,
+            Format format, DmaBuf[] cameraBuffers, DmaBuf[] framebuffers, int pitch, Cleanup undo) {
         this.stages = stages;
+        this.settings = settings;
+        this.framebufferService = framebufferService;
         this.registry = stages.registry();
         this.camera = camera;
         this.format = format;
@@ -66,6 +71,7 @@ final class RunBuffers {
                     + "dmabuf.exporter.v4l2 with name=" + s.camera() + " or set the pipeline's camera");
         }
         FramebufferDevice fbDevice = FramebufferDevice.find(stages, s.framebufferDevice());
+        Object fbService = FramebufferDevice.service(stages, s.framebufferDevice());
         if (camera.isStreaming()) {
             throw new DmaBufException(Errno.EBUSY, "camera '" + s.camera() + "' is already streaming for someone "
                     + "else");
@@ -96,8 +102,8 @@ final class RunBuffers {
                 framebuffers[i] = own;
                 pitch = fb.pitch();
             }
-            RunBuffers buffers = new RunBuffers(stages, camera, format, cameraBuffers, framebuffers, pitch,
-                    undo);
+            RunBuffers buffers = new RunBuffers(stages, s, camera, fbService, format, cameraBuffers, framebuffers,
+                    pitch, undo);
             for (DmaBuf fb : framebuffers) {
                 stages.display().check(fb, buffers.framebuffer);
             }
@@ -139,6 +145,15 @@ final class RunBuffers {
             }
         }
         return ids;
+    }
+
+    /**
+     * Whether the camera or the framebuffers' device the run allocated from went away (unbound or replaced, as when
+     * its bundle is updated); a device that stops mid-call may report anything (EINVAL after its STREAMOFF).
+     */
+    boolean deviceGone() {
+        return stages.cameras().apply(settings.camera()) != camera
+                || FramebufferDevice.service(stages, settings.framebufferDevice()) != framebufferService;
     }
 
     /** Every buffer of the run: camera buffers, then framebuffers. */
