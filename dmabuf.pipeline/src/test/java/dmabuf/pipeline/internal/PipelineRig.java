@@ -88,11 +88,35 @@ final class PipelineRig implements AutoCloseable {
 
     /** A camera "video0" in bundle 10, as its bundle's start would bring it. */
     private void plugCamera(long serviceId) {
+        plugCameraDevice();
+        registerCameraExporter(serviceId);
+    }
+
+    private void plugCameraDevice() {
         cameraClient = core.openClient(10, BUNDLES.get(10L));
         cameraMemory = memory.openBundle(10, BUNDLES.get(10L));
         camera = TestCameras.create("video0", core.registryFor(cameraClient), cameraMemory, 64 * MB);
+    }
+
+    /** The core learns of the camera bundle's exporter (its whiteboard service): until then it refuses exports. */
+    private void registerCameraExporter(long serviceId) {
         core.drivers().add(DriverTracker.Kind.EXPORTER, serviceId, 10,
                 Map.of(DmaBufExporter.NAME, "video0", DmaBufExporter.DEVICE, "video0"));
+    }
+
+    /**
+     * The camera's bundle started again but the core does not know its exporter yet (the services come up in any
+     * order): the camera is there and the pipeline is told, but its exports fail with EINVAL until
+     * {@link #registerReplugged}, of which the pipeline is not told.
+     */
+    void replugCameraDeviceOnly() {
+        serviceIdOfCamera = nextServiceId++;
+        plugCameraDevice();
+        pipeline.devicesChanged();
+    }
+
+    void registerReplugged() {
+        registerCameraExporter(serviceIdOfCamera);
     }
 
     /**

@@ -192,6 +192,27 @@ class PipelineTest {
         }
     }
 
+    /**
+     * A camera that is back but whose exports the core still refuses (it does not know the new bundle's exporter
+     * yet, and nothing tells the pipeline when it does): the recovery tries again until it can.
+     */
+    @Test
+    void aCameraThatComesBackBeforeTheCoreKnowsItsExporterIsTriedAgain() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
+            startAndUnplugMidRun(rig, 60);
+            awaitRecovering(rig);
+            rig.replugCameraDeviceOnly();
+            PipelineStatusDTO refused = rig.pipeline.awaitCompletion(Duration.ofMillis(300));
+            assertEquals(PipelineStatusDTO.RUNNING, refused.state);
+            assertTrue(refused.recovering != null, "still waiting while the core refuses the exports");
+            rig.registerReplugged();
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            assertEquals(PipelineStatusDTO.COMPLETED, s.state, () -> "failure: " + s.failure);
+            assertEquals(60, s.framesDone);
+            assertHoldsNothing(rig);
+        }
+    }
+
     @Test
     void aCameraThatNeverComesBackFailsTheRunInBoundedTimeNamingIt() throws InterruptedException {
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120)
