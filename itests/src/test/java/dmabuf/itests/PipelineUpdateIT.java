@@ -121,6 +121,9 @@ public class PipelineUpdateIT extends DmaBufTestSupport {
             pipe.delete();
             camera.delete();
             card.delete();
+            if (!original.equals(exporter.getVersion())) { // no camera configured now: nothing to revoke
+                exporter.update(new ByteArrayInputStream(ExporterUpdateIT.withVersion(V4L2, original)));
+            }
         }
         awaitCondition(DmaBufRuntime.class, () -> runtime.getRuntimeDTO().buffers.length == 0, TIMEOUT,
                 () -> "no buffer left: " + runtime.bufinfo());
