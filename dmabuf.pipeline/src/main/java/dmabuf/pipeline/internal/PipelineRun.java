@@ -241,10 +241,14 @@ final class PipelineRun {
         failed(stage.name() + ": " + e, e);
     }
 
-    /** Ends the run as FAILED unless it was cancelled already; notes whether a device went away. */
+    /**
+     * Ends the run as FAILED unless it was cancelled already; notes whether a device went away: ENODEV, or a camera
+     * that stopped streaming under the run (only the teardown stops it, after cancelling; a camera being taken down
+     * stops streaming before it withdraws its service, so its calls fail with EINVAL first).
+     */
     private void failed(String why, Throwable e) {
         if (!cancelled) {
-            if (isDeviceGone(e)) {
+            if (isDeviceGone(e) || !buffers.camera.isStreaming()) {
                 deviceGone = true;
             }
             end(PipelineStatusDTO.FAILED, why);

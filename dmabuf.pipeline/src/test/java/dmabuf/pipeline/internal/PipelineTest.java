@@ -213,6 +213,26 @@ class PipelineTest {
         }
     }
 
+    /**
+     * A camera bundle being stopped turns streaming off before it withdraws its service, so the run first sees EINVAL
+     * (DQBUF: streaming turned off), not ENODEV: that is a device going away too. Here it stays, so the recovery
+     * takes it again at once.
+     */
+    @Test
+    void aCameraStoppedUnderTheRunIsTakenAgain() throws InterruptedException {
+        try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120))) {
+            rig.display.pauseAtFlip = 20;
+            rig.pipeline.start(60);
+            assertTrue(rig.display.paused.await(RUN_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+            rig.camera.streamOff();
+            rig.display.resume.countDown();
+            PipelineStatusDTO s = rig.pipeline.awaitCompletion(RUN_TIMEOUT);
+            assertEquals(PipelineStatusDTO.COMPLETED, s.state, () -> "failure: " + s.failure);
+            assertEquals(60, s.framesDone);
+            assertHoldsNothing(rig);
+        }
+    }
+
     @Test
     void aCameraThatNeverComesBackFailsTheRunInBoundedTimeNamingIt() throws InterruptedException {
         try (PipelineRig rig = new PipelineRig(PipelineSettings.DEFAULTS.withSize(160, 120)
