@@ -14,16 +14,17 @@ import dmabuf.api.SgTable;
 
 /**
  * A test exporter: one buffer of off-heap memory "at" a bus address, with or without vmap (kmap always). Refuses a
- * device that cannot reach the address with EBUSY, as the README's FrameOps.
+ * device that cannot reach the address with EBUSY, as the README's FrameOps. Shared with the importers' tests
+ * through this module's test jar.
  */
-final class MemoryExporter implements DmaBufOps {
-    final Arena arena = Arena.ofShared();
-    final MemorySegment memory;
-    final long busAddress;
-    final boolean vmap;
-    volatile boolean released;
+public final class MemoryExporter implements DmaBufOps {
+    public final Arena arena = Arena.ofShared();
+    public final MemorySegment memory;
+    public final long busAddress;
+    public final boolean vmap;
+    public volatile boolean released;
 
-    MemoryExporter(long size, long busAddress, boolean vmap) {
+    public MemoryExporter(long size, long busAddress, boolean vmap) {
         long pages = (size + DmaBufUapi.PAGE_SIZE - 1) / DmaBufUapi.PAGE_SIZE;
         this.memory = arena.allocate(pages * DmaBufUapi.PAGE_SIZE, DmaBufUapi.PAGE_SIZE);
         this.busAddress = busAddress;

@@ -27,6 +27,7 @@ import dmabuf.api.runtime.ClientDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreLog;
 import dmabuf.core.DmaBufCore;
+import dmabuf.importer.common.MemoryExporter;
 import dmabuf.importer.display.api.Framebuffer;
 import dmabuf.importer.display.api.ScanoutResult;
 

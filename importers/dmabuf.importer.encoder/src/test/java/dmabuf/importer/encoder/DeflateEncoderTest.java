@@ -24,6 +24,7 @@ import dmabuf.api.runtime.ClientDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreLog;
 import dmabuf.core.DmaBufCore;
+import dmabuf.importer.common.MemoryExporter;
 import dmabuf.importer.encoder.api.EncodedFrame;
 import dmabuf.importer.encoder.api.RawFrame;
 

@@ -23,6 +23,7 @@ import dmabuf.api.runtime.RuntimeDTO;
 import dmabuf.core.CoreConfig;
 import dmabuf.core.CoreLog;
 import dmabuf.core.DmaBufCore;
+import dmabuf.importer.common.MemoryExporter;
 import dmabuf.importer.gpu.api.ColourMatrix;
 import dmabuf.importer.gpu.api.ReferenceTransform;
 import dmabuf.importer.gpu.api.RenderResult;
