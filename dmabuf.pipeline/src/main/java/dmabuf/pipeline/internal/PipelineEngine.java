@@ -9,7 +9,8 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
 
 /**
  * The {@link Pipeline} without the framework: one run at a time with the settings in force when it starts. A start
- * that cannot set up leaves a FAILED status saying why and throws.
+ * that cannot set up leaves a FAILED status saying why and throws. A run outlives the loss of a device (see
+ * {@link RecoveringRun}).
  */
 final class PipelineEngine implements Pipeline {
     private final Stages stages;

@@ -41,6 +41,9 @@ import dmabuf.pipeline.api.PipelineStatusDTO;
  * screen) and the encoder are done with it. A failing job sets EIO on its fence before signalling and fails the run.
  * The run ends when the last stage has done the frames asked for, on {@link #stop}, or on a failure; the teardown
  * waits (bounded) for every fence on the run's buffers, stops the executors and gives the buffers back.
+ * <p>
+ * A run that lost a device is one leg of a {@link RecoveringRun}: its {@link Listener} decides, after the teardown,
+ * what the leg's end means, and the next leg starts from its {@link #carry()}.
  */
 final class PipelineRun {
     private final PipelineSettings settings;
@@ -80,23 +83,6 @@ final class PipelineRun {
     private record Stage(String name, FenceContext timeline, ExecutorService executor, StageStats stats) {
     }
 
-    /**
-     * What a run that recovered from a lost device carries into its next leg: its clock, figures and counters.
-     *
-     * @param startNanos when the run started
-     * @param overlap    the stages' overlap so far
-     * @param stats      each stage's figures, by stage name
-     * @param framesDone frames the display showed (the next leg captures the frames still to do)
-     * @param lastCrc    CRC of the last frame shown
-     * @param lastFrameNumber its camera sequence number
-     * @param bytesCopied bytes copied on the frame path
-     * @param encodedBytes bytes the encoder produced
-     * @param rawBytes   bytes the encoder was given
-     */
-    record Carry(long startNanos, Overlap overlap, Map<String, StageStats> stats, long framesDone,
-            long lastCrc, long lastFrameNumber, long bytesCopied, long encodedBytes, long rawBytes) {
-    }
-
     /** Told on the teardown thread, after everything was given back and before the state is published. */
     interface Listener {
         /**
@@ -118,8 +104,8 @@ final class PipelineRun {
     record Outcome(String state, String failure) {
     }
 
-    private PipelineRun(Stages stages, PipelineSettings settings, long frames, RunBuffers buffers, Carry carry,
-            Listener listener) {
+    private PipelineRun(Stages stages, PipelineSettings settings, long frames, RunBuffers buffers,
+            RunCarry carry, Listener listener) {
         this.stages = stages;
         this.settings = settings;
         this.framesRequested = frames;
@@ -148,13 +134,13 @@ final class PipelineRun {
     }
 
     /** What the next leg carries on with; call once this leg's stages stopped. */
-    synchronized Carry carry() {
+    synchronized RunCarry carry() {
         Map<String, StageStats> stats = new HashMap<>();
         for (Stage s : allStages()) {
             stats.put(s.name(), s.stats());
         }
-        return new Carry(startNanos, overlap, stats, framesDone, lastCrc, lastFrameNumber, bytesCopied, encodedBytes,
-                rawBytes);
+        return new RunCarry(startNanos, overlap, stats, framesDone, lastCrc, lastFrameNumber, bytesCopied,
+                encodedBytes, rawBytes);
     }
 
     private Stage stage(String name, String device, Map<String, StageStats> carried) {
@@ -176,7 +162,8 @@ final class PipelineRun {
      *
      * @throws DmaBufException as {@link RunBuffers#allocate}
      */
-    static PipelineRun start(Stages stages, PipelineSettings settings, long frames, Carry carry, Listener listener) {
+    static PipelineRun start(Stages stages, PipelineSettings settings, long frames, RunCarry carry,
+            Listener listener) {
         RunBuffers buffers = RunBuffers.allocate(stages, settings);
         PipelineRun run;
         try {

@@ -70,7 +70,7 @@ final class RecoveringRun implements PipelineRun.Listener {
             recovering = "device gone, waiting up to " + timeout + " ms for it to come back: " + failure;
             seen = deviceEvents;
         }
-        PipelineRun.Carry carry = ended.carry();
+        RunCarry carry = ended.carry();
         while (true) {
             try {
                 PipelineRun next = PipelineRun.start(stages, settings, frames, carry, this);

@@ -143,7 +143,8 @@ class PipelineTest {
         }
         assertEquals(PipelineStatusDTO.RUNNING, s.state);
         assertNull(s.failure, "no failure while recovering");
-        assertTrue(s.recovering != null && s.recovering.contains("ENODEV"), () -> "recovering: " + rig.pipeline.status());
+        assertTrue(s.recovering != null && s.recovering.contains("ENODEV"),
+                () -> "recovering: " + rig.pipeline.status());
         return s;
     }
 
