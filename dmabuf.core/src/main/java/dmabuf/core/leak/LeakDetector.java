@@ -188,26 +188,33 @@ public final class LeakDetector {
 
         /** The handle of {@code w} became unreachable; reports the holders unless a newer handle exists. */
         int dropped(Watch w) {
+            List<Client> suspects = new ArrayList<>();
             synchronized (this) {
                 if (w != watch || retired) {
                     return 0; // a newer handle stands for the buffer now, or it was released meanwhile
                 }
                 // The core unwraps the handle at the start of a call, so the handle may become unreachable while
-                // that call still moves its reference (fd, put): judge only once the holders' calls are done.
+                // that call still moves its reference (fd, put): judge only once the holders' calls are done. The
+                // suspects are chosen here, once: a bundle whose references appear after this check (a get racing
+                // the judgement) holds a handle made after this one and is not a suspect.
                 for (Client c : buffer.holders()) {
                     Holding h = c.existingHolding(buffer);
-                    if (h != null && h.refs() > 0 && c.callsInProgress() > 0) {
-                        deferred.add(w);
-                        return 0;
+                    if (h != null && h.refs() > 0) {
+                        if (c.callsInProgress() > 0) {
+                            deferred.add(w);
+                            return 0;
+                        }
+                        suspects.add(c);
                     }
                 }
                 watch = null;
             }
             int reported = 0;
-            for (Client c : buffer.holders()) {
+            for (Client c : suspects) {
                 Holding h = c.existingHolding(buffer);
                 long refs = h == null ? 0 : h.refs();
-                if (refs > 0 && buffer.state() != Buffer.State.RELEASED) {
+                // a handle made since the check stands for the buffer again: whoever holds references can put them
+                if (refs > 0 && buffer.state() != Buffer.State.RELEASED && current.get() == null) {
                     droppedCount.incrementAndGet();
                     leaks.reportDropped(c, buffer, refs + " reference(s) never put, and no DmaBuf object for it is "
                             + "reachable any more (the last handle was made for " + w.madeFor + ")");
