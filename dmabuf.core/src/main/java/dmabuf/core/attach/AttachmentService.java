@@ -172,8 +172,8 @@ public final class AttachmentService {
      * unmapped again and the wait's error is returned, as in the kernel.
      */
     public SgTable map(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
-        SgTable table = mapLocked(client, handle, direction);
         Attachment a = own(client, handle);
+        SgTable table = mapLocked(a, direction);
         if (!a.isDynamic() && core.fences().mustWait(a.buffer(), dmabuf.api.sync.DmaResvUsage.KERNEL)) {
             try {
                 core.fences().waitImplicit(a.buffer(), dmabuf.api.sync.DmaResvUsage.KERNEL,
@@ -186,8 +186,7 @@ public final class AttachmentService {
         return table;
     }
 
-    private SgTable mapLocked(Client client, DmaBufAttachment handle, DmaDataDirection direction) {
-        Attachment a = own(client, handle);
+    private SgTable mapLocked(Attachment a, DmaDataDirection direction) {
         Errors.checkDirection(direction, "map");
         Buffer b = a.buffer();
         b.lock(core.config().lockTimeoutMillis());

@@ -64,13 +64,13 @@ public final class CpuAccessService {
      * the write fences. A failed wait ends the exporter's begin again, so a failed begin changes nothing.
      */
     private void waitForDevices(Buffer b, DmaDataDirection direction, long offset, long length) {
-        boolean cpuWrites = direction != DmaDataDirection.FROM_DEVICE;
-        if (!core.fences().mustWait(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites))) {
+        dmabuf.api.sync.DmaResvUsage usage =
+                dmabuf.api.sync.DmaResvUsage.forWrite(direction != DmaDataDirection.FROM_DEVICE);
+        if (!core.fences().mustWait(b, usage)) {
             return;
         }
         try {
-            core.fences().waitImplicit(b, dmabuf.api.sync.DmaResvUsage.forWrite(cpuWrites),
-                    "beginCpuAccess(" + direction + ")");
+            core.fences().waitImplicit(b, usage, "beginCpuAccess(" + direction + ")");
         } catch (DmaBufException e) {
             if (b.implementsOp(OpsContract.Op.END_CPU_ACCESS) && b.state() == Buffer.State.LIVE) {
                 core.guard().quietly(b, "endCpuAccess", () -> {
